@@ -1,0 +1,119 @@
+"""Shared plumbing for the training stages: configs, clear errors, checkpoints, seeding."""
+import json
+import os
+import pickle
+import random
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad path, bad file, existing pack): printed as one line, no traceback."""
+
+
+def run_main(fn):
+    """Run a stage's main(); turn UserError into a one-line message and exit code 2."""
+    try:
+        fn()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: the last checkpoint is kept; run the same command to resume", file=sys.stderr)
+        sys.exit(130)
+
+
+def load_config(name_or_path: str) -> dict:
+    p = Path(name_or_path)
+    if not p.suffix:
+        p = CONFIG_DIR / f"{name_or_path}.json"
+    if not p.is_file():
+        names = ", ".join(sorted(q.stem for q in CONFIG_DIR.glob("*.json")))
+        raise UserError(f"config '{name_or_path}' not found (known: {names})")
+    try:
+        cfg = json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"config {p} is not valid JSON: {e}")
+    cfg.setdefault("name", p.stem)
+    return cfg
+
+
+def run_dir(cfg: dict, override: str | None = None) -> Path:
+    d = Path(override) if override else REPO / "runs" / cfg["name"]
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def data_root(cfg: dict, override: str | None = None) -> Path:
+    root = Path(override or os.environ.get("PHOTOTYPE_DATA") or cfg["data"]["root"])
+    if not root.is_absolute():
+        root = (REPO / root).resolve()
+    return root
+
+
+def set_threads():
+    # Debian's torch starts with one thread; use every core we were given.
+    n = int(os.environ.get("PHOTOTYPE_THREADS", "0")) or len(os.sched_getaffinity(0))
+    torch.set_num_threads(max(1, n))
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return g
+
+
+def save_checkpoint(path: Path, state: dict):
+    """Write atomically: a run killed mid-save keeps the previous checkpoint intact."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, what: str = "checkpoint") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} {path} does not exist: run the stage that makes it first")
+    try:
+        state = torch.load(path, map_location="cpu")
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UserError(f"{what} {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun the stage that makes it")
+    if not isinstance(state, dict) or "kind" not in state:
+        raise UserError(f"{what} {path} is not a Phototype checkpoint")
+    return state
+
+
+class JsonLog:
+    """Append-only JSON-lines log of losses, so a resumed run keeps one history."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.t0 = time.time()
+
+    def write(self, **row):
+        row.setdefault("time", round(time.time(), 3))
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def rng_state(g: torch.Generator) -> dict:
+    return {"torch": torch.get_rng_state(), "gen": g.get_state(), "py": random.getstate(), "np": np.random.get_state()}
+
+
+def set_rng_state(g: torch.Generator, s: dict):
+    torch.set_rng_state(s["torch"])
+    g.set_state(s["gen"])
+    random.setstate(s["py"])
+    np.random.set_state(s["np"])

@@ -1,0 +1,414 @@
+"""Every network Phototype trains, in one file.
+
+Generator interface (both architectures): mapping(z, psi) -> w; g1(w) -> (F, style); g2(F, style) -> RGB.
+The split at F is what the method rearranges; `style` is the global path g2 keeps from the source.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SQRT2 = math.sqrt(2.0)
+
+
+# ---------------------------------------------------------------- equalized-lr layers (StyleGAN2)
+
+class EqLinear(nn.Module):
+    def __init__(self, cin, cout, bias_init=0.0, lr_mul=1.0, act=False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        self.bias = nn.Parameter(torch.full((cout,), float(bias_init)))
+        self.scale, self.lr_mul, self.act = lr_mul / math.sqrt(cin), lr_mul, act
+
+    def forward(self, x):
+        y = F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+        return F.leaky_relu(y, 0.2) * SQRT2 if self.act else y
+
+
+class EqConv(nn.Module):
+    def __init__(self, cin, cout, k, act=True, bias=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
+        self.scale, self.pad, self.act = 1 / math.sqrt(cin * k * k), k // 2, act
+
+    def forward(self, x):
+        y = F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
+        return F.leaky_relu(y, 0.2) * SQRT2 if self.act else y
+
+
+class ModConv(nn.Module):
+    """Modulated conv done as input scaling + plain conv + output demodulation.
+
+    Equivalent to StyleGAN2's weight modulation but needs no grouped conv, so it is
+    fast on CPU and exports to plain ONNX Conv.
+    """
+
+    def __init__(self, cin, cout, k, w_dim, demod=True, up=False, act=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.affine = EqLinear(w_dim, cin, bias_init=1.0)
+        self.scale, self.pad = 1 / math.sqrt(cin * k * k), k // 2
+        self.demod, self.up, self.act = demod, up, act
+
+    def forward(self, x, w):
+        s = self.affine(w)
+        x = x * s[:, :, None, None]
+        if self.up:
+            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        weight = self.weight * self.scale
+        x = F.conv2d(x, weight, padding=self.pad)
+        if self.demod:
+            d = torch.rsqrt(s.square() @ weight.square().sum([2, 3]).t() + 1e-8)
+            x = x * d[:, :, None, None]
+        x = x + self.bias[None, :, None, None]
+        return F.leaky_relu(x, 0.2) * SQRT2 if self.act else x
+
+
+def _channels(cfg, r):
+    return int(cfg["channels"][str(r)])
+
+
+class StyleGenerator(nn.Module):
+    """StyleGAN2-class generator, shrunk: mapping MLP, constant input, modulated convs, no noise.
+
+    No per-pixel noise so that a seed gives the same image every time, in PyTorch and ONNX.
+    RGB comes from the last layer only (no skip-RGB), so all layout lives in F.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.res, self.split = cfg["resolution"], cfg["split"]
+        self.z_dim, self.w_dim = cfg["z_dim"], cfg["w_dim"]
+        self.style_dim = self.w_dim
+        layers = [EqLinear(self.z_dim if i == 0 else self.w_dim, self.w_dim, lr_mul=0.01, act=True) for i in range(cfg["mapping_layers"])]
+        self.mapping_net = nn.Sequential(*layers)
+        self.register_buffer("w_avg", torch.zeros(self.w_dim))
+        c4 = _channels(cfg, 4)
+        self.const = nn.Parameter(torch.randn(1, c4, 4, 4))
+        self.conv4 = ModConv(c4, c4, 3, self.w_dim)
+        self.g1_blocks, self.g2_blocks = nn.ModuleList(), nn.ModuleList()
+        cin, r = c4, 8
+        while r <= self.res:
+            c = _channels(cfg, r)
+            block = nn.ModuleList([ModConv(cin, c, 3, self.w_dim, up=True), ModConv(c, c, 3, self.w_dim)])
+            (self.g1_blocks if r <= self.split else self.g2_blocks).append(block)
+            cin, r = c, r * 2
+        self.to_rgb = ModConv(cin, 3, 1, self.w_dim, demod=False, act=False)
+        self.feature_channels = _channels(cfg, self.split)
+
+    def mapping(self, z, psi=1.0):
+        z = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+        w = self.mapping_net(z)
+        return self.w_avg + psi * (w - self.w_avg)
+
+    def g1(self, w):
+        x = self.conv4(self.const.expand(w.shape[0], -1, -1, -1), w)
+        for a, b in self.g1_blocks:
+            x = b(a(x, w), w)
+        return x, w
+
+    def g2(self, feats, style):
+        x = feats
+        for a, b in self.g2_blocks:
+            x = b(a(x, style), style)
+        return self.to_rgb(x, style)
+
+    def forward(self, z, psi=1.0):
+        f, s = self.g1(self.mapping(z, psi))
+        return self.g2(f, s)
+
+
+class _UpGLU(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv2d(cin, cout * 2, 3, padding=1, bias=False),
+                         nn.BatchNorm2d(cout * 2), nn.GLU(1))
+
+
+class _SLE(nn.Module):
+    """FastGAN's skip-layer excitation: a low-res map squeezed to per-channel gates."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.net = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Conv2d(cin, cout, 4), nn.SiLU(), nn.Conv2d(cout, cout, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.net(x).flatten(1)
+
+
+class FastGenerator(nn.Module):
+    """A shrunken FastGAN: GLU up-blocks with skip-layer excitation; its SLE gates are the style path.
+
+    g1 ends at F and also returns the gate vector that FastGAN would apply after the split,
+    computed from an 8x8 map inside g1: a global (non-spatial) code, like StyleGAN's w.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.res, self.split = cfg["resolution"], cfg["split"]
+        self.z_dim = self.w_dim = cfg["z_dim"]
+        c4 = _channels(cfg, 4)
+        self.init = nn.Sequential(nn.ConvTranspose2d(self.z_dim, c4 * 2, 4, bias=False), nn.BatchNorm2d(c4 * 2), nn.GLU(1))
+        self.ups, r, cin = nn.ModuleDict(), 8, c4
+        while r <= self.res:
+            self.ups[str(r)] = _UpGLU(cin, _channels(cfg, r))
+            cin, r = _channels(cfg, r), r * 2
+        self.sle_split = _SLE(c4, _channels(cfg, self.split))
+        self.sle_out = _SLE(_channels(cfg, 8), _channels(cfg, self.res))
+        self.style_dim = _channels(cfg, self.res)
+        self.to_rgb = nn.Conv2d(_channels(cfg, self.res), 3, 3, padding=1)
+        self.feature_channels = _channels(cfg, self.split)
+        self.register_buffer("w_avg", torch.zeros(self.z_dim))
+
+    def mapping(self, z, psi=1.0):
+        # No mapping network: truncation scales the normalised latent (BigGAN-style).
+        return psi * z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+
+    def g1(self, w):
+        x4 = self.init(w[:, :, None, None])
+        x, r, x8 = x4, 8, None
+        while r <= self.split:
+            x = self.ups[str(r)](x)
+            if r == 8:
+                x8 = x
+            r *= 2
+        x = x * self.sle_split(x4)[:, :, None, None]
+        return x, self.sle_out(x8)
+
+    def g2(self, feats, style):
+        x, r = feats, self.split * 2
+        while r <= self.res:
+            x = self.ups[str(r)](x)
+            r *= 2
+        return torch.tanh(self.to_rgb(x * style[:, :, None, None]))
+
+    def forward(self, z, psi=1.0):
+        f, s = self.g1(self.mapping(z, psi))
+        return self.g2(f, s)
+
+
+def make_generator(cfg):
+    arch = cfg.get("arch", "stylegan2")
+    if arch == "stylegan2":
+        return StyleGenerator(cfg)
+    if arch == "fastgan":
+        return FastGenerator(cfg)
+    raise ValueError(f"unknown generator arch {arch}")
+
+
+class Discriminator(nn.Module):
+    """Residual discriminator with minibatch-stddev, shared by both generator architectures."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        res = cfg["resolution"]
+        ch = lambda r: int(cfg["d_channels"][str(r)])
+        self.from_rgb = EqConv(3, ch(res), 1)
+        self.blocks = nn.ModuleList()
+        r = res
+        while r > 4:
+            self.blocks.append(nn.ModuleDict({"c1": EqConv(ch(r), ch(r), 3), "c2": EqConv(ch(r), ch(r // 2), 3),
+                                              "skip": EqConv(ch(r), ch(r // 2), 1, act=False, bias=False)}))
+            r //= 2
+        self.final_conv = EqConv(ch(4) + 1, ch(4), 3)
+        self.fc = EqLinear(ch(4) * 16, ch(4), act=True)
+        self.out = EqLinear(ch(4), 1)
+
+    def forward(self, x):
+        x = self.from_rgb(x)
+        for b in self.blocks:
+            # Pool before the second conv: a quarter of the cost of StyleGAN2's conv-then-downsample.
+            y = b["c2"](F.avg_pool2d(b["c1"](x), 2))
+            x = (y + b["skip"](F.avg_pool2d(x, 2))) / SQRT2
+        g = min(4, x.shape[0])
+        while x.shape[0] % g:
+            g -= 1
+        s = x.view(g, -1, *x.shape[1:]).std(0, unbiased=False).mean([1, 2, 3])
+        s = s.repeat(g)[:, None, None, None].expand(-1, 1, 4, 4)
+        x = self.final_conv(torch.cat([x, s], 1))
+        return self.out(self.fc(x.flatten(1)))
+
+
+# ---------------------------------------------------------------- DiffAugment (Zhao et al. 2020)
+
+def diff_augment(x, policy: str, gen: torch.Generator | None = None):
+    """Differentiable colour / translation / cutout, applied to real and fake alike."""
+    b = x.shape[0]
+    rand = lambda *s: torch.rand(*s, generator=gen)
+    if "color" in policy:
+        x = x + (rand(b, 1, 1, 1) - 0.5)
+        m = x.mean(1, keepdim=True)
+        x = (x - m) * (rand(b, 1, 1, 1) * 2) + m
+        m = x.mean([1, 2, 3], keepdim=True)
+        x = (x - m) * (rand(b, 1, 1, 1) + 0.5) + m
+    if "translation" in policy:
+        h, w = x.shape[2:]
+        s = max(1, h // 8)
+        tx = (rand(b) * (2 * s + 1)).long() - s
+        ty = (rand(b) * (2 * s + 1)).long() - s
+        yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+        yy = (yy[None] + ty[:, None, None]).clamp(-1, h)  # out of range -> padding
+        xx = (xx[None] + tx[:, None, None]).clamp(-1, w)
+        xp = F.pad(x, (1, 1, 1, 1))
+        idx = ((yy + 1) * (w + 2) + (xx + 1)).view(b, 1, -1).expand(-1, x.shape[1], -1)
+        x = xp.flatten(2).gather(2, idx).view_as(x)
+    if "cutout" in policy:
+        h, w = x.shape[2:]
+        ch, cw = h // 2, w // 2
+        cy = (rand(b) * (h + 1 - ch % 2)).long()
+        cx = (rand(b) * (w + 1 - cw % 2)).long()
+        yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+        inside = ((yy[None] - cy[:, None, None]).abs() < ch // 2) & ((xx[None] - cx[:, None, None]).abs() < cw // 2)
+        x = x * (~inside)[:, None].float()
+    return x
+
+
+# ---------------------------------------------------------------- U-Net (face parser, semantic mapper)
+
+def _block(cin, cout):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    """Encoder-decoder with skips. `out_down` drops the last decoder levels: 1 gives output at half the input size."""
+
+    def __init__(self, cin, cout, base=32, depth=4, out_down=0):
+        super().__init__()
+        chans = [base * min(2 ** i, 8) for i in range(depth + 1)]
+        self.enc = nn.ModuleList([_block(cin, chans[0])] + [_block(chans[i], chans[i + 1]) for i in range(depth)])
+        self.dec = nn.ModuleList()
+        for i in reversed(range(out_down, depth)):
+            self.dec.append(nn.ModuleDict({"up": nn.Conv2d(chans[i + 1], chans[i], 1), "block": _block(chans[i] * 2, chans[i])}))
+        self.head = nn.Conv2d(chans[out_down], cout, 1)
+
+    def features(self, x):
+        """Deepest encoder map, pooled: a compact descriptor used for Fréchet distances."""
+        for i, e in enumerate(self.enc):
+            x = e(x if i == 0 else F.max_pool2d(x, 2))
+        return x.mean([2, 3])
+
+    def forward(self, x):
+        skips = []
+        for i, e in enumerate(self.enc):
+            x = e(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        skips.pop()
+        for d in self.dec:
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = d["block"](torch.cat([d["up"](x), skips.pop()], 1))
+        return self.head(x)
+
+
+class FaceParser(nn.Module):
+    """RGB in [-1, 1] -> 19 class logits at the same size."""
+
+    def __init__(self, num_classes=19, base=32, depth=4):
+        super().__init__()
+        self.net = UNet(3, num_classes, base, depth)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class SemanticMapper(nn.Module):
+    """Condition -> proxy-mask logits at the feature map's size.
+
+    kind "mask": class ids int64 [B,H,W], one-hot inside (ids outside 0..C-1, e.g. 255, mean "nothing drawn").
+    kind "sketch" / "edges": float [B,1,H,W] in 0..1, 1 = stroke.
+    """
+
+    def __init__(self, kind, num_classes, k, base=32, depth=4, out_down=1):
+        super().__init__()
+        self.kind = kind
+        cin = num_classes if kind in ("mask", "scribble") else 1
+        self.register_buffer("class_ids", torch.arange(num_classes).view(1, -1, 1, 1))
+        self.net = UNet(cin, k, base, depth, out_down)
+
+    def encode_condition(self, cond):
+        if self.kind in ("mask", "scribble"):
+            return (cond[:, None] == self.class_ids).float()
+        return cond
+
+    def forward(self, cond):
+        return self.net(self.encode_condition(cond))
+
+
+# ---------------------------------------------------------------- proxy masks
+
+class ProxyAssign(nn.Module):
+    """F -> nearest k-means centroid per pixel (cosine, after per-channel standardisation)."""
+
+    def __init__(self, centroids, mean, std):
+        super().__init__()
+        self.register_buffer("centroids", F.normalize(centroids.float(), dim=1))
+        self.register_buffer("mean", mean.float().view(1, -1, 1, 1))
+        self.register_buffer("std", std.float().view(1, -1, 1, 1))
+
+    @property
+    def k(self):
+        return self.centroids.shape[0]
+
+    def normalise(self, feats):
+        return F.normalize((feats - self.mean) / self.std, dim=1)
+
+    def similarity(self, feats):
+        return torch.einsum("bchw,kc->bkhw", self.normalise(feats), self.centroids)
+
+    def forward(self, feats):
+        return self.similarity(feats).argmax(1)
+
+
+# ---------------------------------------------------------------- rearranger
+
+class Rearranger(nn.Module):
+    """Moves source features into a target proxy layout by attention.
+
+    query = target cluster embedding + position, key = source cluster embedding + position,
+    value = source features. So a target pixel of cluster k near (x, y) reads source pixels of
+    cluster k, preferring nearby ones; a small conv refiner then cleans the seams.
+    """
+
+    def __init__(self, k, channels, height, width, dim=128, heads=4, refine=2):
+        super().__init__()
+        self.k, self.heads, self.dim = k, heads, dim
+        self.register_buffer("cluster_ids", torch.arange(k).view(1, k, 1, 1))
+        self.q_embed = nn.Conv2d(k, dim, 1, bias=False)
+        self.k_embed = nn.Conv2d(k, dim, 1, bias=False)
+        self.pos = nn.Parameter(self._sincos(dim, height, width))
+        self.q_proj, self.k_proj = nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.v_proj = nn.Conv2d(channels, channels, 1)
+        self.out_proj = nn.Conv2d(channels, channels, 1)
+        layers = []
+        for _ in range(refine):
+            layers += [nn.Conv2d(channels + dim, channels, 3, padding=1), nn.LeakyReLU(0.2)]
+        self.refine = nn.Sequential(*layers[:-1]) if layers else None
+
+    @staticmethod
+    def _sincos(dim, h, w):
+        """2-D sine/cosine positions as a trainable start: the net can sharpen or loosen locality."""
+        q = dim // 4
+        freq = 1.0 / (10000 ** (torch.arange(q) / q))
+        ys, xs = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(), indexing="ij")
+        parts = [torch.sin(ys[..., None] * freq), torch.cos(ys[..., None] * freq), torch.sin(xs[..., None] * freq), torch.cos(xs[..., None] * freq)]
+        return torch.cat(parts, -1).permute(2, 0, 1)[None] * 0.5
+
+    def onehot(self, proxy):
+        return (proxy[:, None] == self.cluster_ids).float()
+
+    def forward(self, feats, proxy_src, proxy_tgt):
+        b, c, h, w = feats.shape
+        tgt = self.q_embed(self.onehot(proxy_tgt))
+        q = (tgt + self.pos).flatten(2).transpose(1, 2)
+        kk = (self.k_embed(self.onehot(proxy_src)) + self.pos).flatten(2).transpose(1, 2)
+        q = self.q_proj(q).view(b, h * w, self.heads, -1).transpose(1, 2)
+        kk = self.k_proj(kk).view(b, h * w, self.heads, -1).transpose(1, 2)
+        v = self.v_proj(feats).view(b, self.heads, c // self.heads, h * w).transpose(2, 3)
+        attn = torch.softmax(q @ kk.transpose(2, 3) / math.sqrt(q.shape[-1]), dim=-1)
+        out = (attn @ v).transpose(2, 3).reshape(b, c, h, w)
+        out = self.out_proj(out)
+        if self.refine is not None:
+            out = out + self.refine(torch.cat([out, tgt], 1))
+        return out

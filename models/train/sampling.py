@@ -1,0 +1,33 @@
+"""Drawing from a trained generator: the frozen EMA copy, features and images in batches."""
+import torch
+
+from common import UserError, load_checkpoint
+from model import make_generator
+
+
+def load_generator(path, ema=True):
+    """The EMA generator from a checkpoint, frozen and in eval mode."""
+    st = load_checkpoint(path, "generator checkpoint")
+    if st["kind"] != "generator":
+        raise UserError(f"{path} is a {st['kind']} checkpoint, not a generator")
+    g = make_generator(st["gcfg"])
+    g.load_state_dict(st["g_ema" if ema else "g"])
+    g.eval().requires_grad_(False)
+    return g, st
+
+
+def latents(n, z_dim, seed):
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def synthesize(G, z, psi=1.0, batch=64, images=True):
+    """Returns (F, style, rgb-or-None) for every latent, computed in batches."""
+    feats, styles, rgbs = [], [], []
+    for i in range(0, len(z), batch):
+        f, s = G.g1(G.mapping(z[i:i + batch], psi))
+        feats.append(f)
+        styles.append(s)
+        if images:
+            rgbs.append(G.g2(f, s).clamp(-1, 1))
+    return torch.cat(feats), torch.cat(styles), (torch.cat(rgbs) if images else None)

@@ -1,0 +1,174 @@
+"""Stage: train the unconditional face generator (mapping, g1, g2) with a small-data recipe.
+
+Recipe: non-saturating logistic loss, DiffAugment (colour, translation, cutout) on real and fake,
+lazy R1 on reals, x-flips of the data, an EMA copy of G (the one every later stage uses).
+Stops after --steps or --minutes and resumes exactly where it stopped (RNG state included).
+
+  /usr/bin/python3 models/train/train_generator.py --config faces64 [--minutes 60]
+"""
+import argparse
+import contextlib
+import copy
+import signal
+import time
+
+import torch
+import torch.nn.functional as F
+from torchvision.utils import save_image
+
+from common import (JsonLog, UserError, data_root, load_checkpoint, load_config, rng_state, run_dir, run_main,
+                    save_checkpoint, seed_everything, set_rng_state, set_threads)
+from data import flip_batch, to_float, training_images
+from model import Discriminator, diff_augment, make_generator
+
+
+def device():
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def ema_update(g_ema, g, beta):
+    with torch.no_grad():
+        for pe, p in zip(g_ema.parameters(), g.parameters()):
+            pe.lerp_(p, 1 - beta)
+        for be, b in zip(g_ema.buffers(), g.buffers()):
+            be.copy_(b)
+
+
+class StopFlag:
+    """SIGTERM/SIGINT finish the current step and save, so a killed run resumes cleanly."""
+
+    def __init__(self):
+        self.stop = False
+        signal.signal(signal.SIGTERM, self._set)
+        signal.signal(signal.SIGINT, self._set)
+
+    def _set(self, *_):
+        self.stop = True
+
+
+def train(cfg, args):
+    gcfg, tc = dict(cfg["generator"]), dict(cfg["gan"])
+    if args.arch:
+        gcfg["arch"] = args.arch
+    if args.steps:
+        tc["steps"] = args.steps
+    dev = device()
+    out_dir = run_dir(cfg, args.run_dir)
+    name = args.out or "generator"
+    ckpt, sample_dir = out_dir / f"{name}.pt", out_dir / f"{name}-samples"
+    sample_dir.mkdir(exist_ok=True)
+    reals = training_images(data_root(cfg, args.data), gcfg["resolution"])
+    print(f"{len(reals)} training images at {gcfg['resolution']} px (train + unlabeled; test never), device {dev}")
+
+    gen = seed_everything(tc["seed"])
+    G, D = make_generator(gcfg).to(dev), Discriminator(gcfg).to(dev)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    r1_ratio = tc["r1_every"] / (tc["r1_every"] + 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]))
+    opt_d = torch.optim.Adam(D.parameters(), lr=tc["lr"] * r1_ratio, betas=tuple(b ** r1_ratio for b in tc["betas"]))
+    fixed_z = torch.randn(64, gcfg["z_dim"], generator=torch.Generator().manual_seed(1234))
+    step, seen, seconds = 0, 0, 0.0
+    if ckpt.is_file() and not args.restart:
+        st = load_checkpoint(ckpt, "generator checkpoint")
+        if st["kind"] != "generator" or st["gcfg"] != gcfg:
+            raise UserError(f"{ckpt} was made with another generator config; pass --restart to start over")
+        G.load_state_dict(st["g"]), D.load_state_dict(st["d"]), G_ema.load_state_dict(st["g_ema"])
+        opt_g.load_state_dict(st["opt_g"]), opt_d.load_state_dict(st["opt_d"])
+        set_rng_state(gen, st["rng"])
+        step, seen, seconds = st["step"], st["seen"], st["seconds"]
+        print(f"resuming {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
+
+    def save():
+        save_checkpoint(ckpt, {"kind": "generator", "gcfg": gcfg, "tc": tc, "g": G.state_dict(), "d": D.state_dict(),
+                               "g_ema": G_ema.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                               "rng": rng_state(gen), "step": step, "seen": seen, "seconds": seconds})
+
+    log = JsonLog(out_dir / f"{name}.log.jsonl")
+    flag = StopFlag()
+    # bf16 autocast on the GPU only: CPU bf16 without AMX is slower than fp32.
+    autocast = (lambda: torch.autocast(device_type="cuda", dtype=torch.bfloat16)) if dev.type == "cuda" else contextlib.nullcontext
+    policy, batch = tc["diffaug"], tc["batch"]
+    budget = args.minutes * 60 if args.minutes else None
+    t_start, t_last = time.time(), time.time()
+    while step < tc["steps"] and not flag.stop and not (budget and time.time() - t_start > budget):
+        # ---- discriminator
+        idx = torch.randint(len(reals), (batch,), generator=gen)
+        real, _ = flip_batch(to_float(reals[idx]), None, torch.rand(batch, generator=gen) < 0.5)
+        real = real.to(dev)
+        z = torch.randn(batch, gcfg["z_dim"], generator=gen).to(dev)
+        with autocast():
+            with torch.no_grad():
+                fake = G(z)
+            d_fake = D(diff_augment(fake.float(), policy, gen))
+            d_real = D(diff_augment(real, policy, gen))
+            loss_d = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.float().backward()
+        opt_d.step()
+        r1 = torch.zeros(())
+        if step % tc["r1_every"] == 0:
+            real_r = real.detach().requires_grad_(True)
+            out = D(diff_augment(real_r, policy, gen))
+            (grad,) = torch.autograd.grad(out.sum(), real_r, create_graph=True)
+            r1 = grad.square().sum([1, 2, 3]).mean()
+            opt_d.zero_grad(set_to_none=True)
+            (r1 * tc["r1_gamma"] / 2 * tc["r1_every"]).backward()
+            opt_d.step()
+        # ---- generator
+        z = torch.randn(batch, gcfg["z_dim"], generator=gen).to(dev)
+        with autocast():
+            if hasattr(G, "mapping_net"):
+                w = G.mapping(z)
+                with torch.no_grad():
+                    G.w_avg.lerp_(w.detach().mean(0).float(), 0.005)
+                f, s = G.g1(w)
+                fake = G.g2(f, s)
+            else:
+                fake = G(z)
+            loss_g = F.softplus(-D(diff_augment(fake.float(), policy, gen))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.float().backward()
+        opt_g.step()
+        seen += batch
+        ema_imgs = min(tc["ema_kimg"] * 1000, seen * 0.05)
+        ema_update(G_ema, G, 0.5 ** (batch / max(ema_imgs, 1e-8)))
+        step += 1
+        now = time.time()
+        seconds += now - t_last
+        t_last = now
+        if step % 25 == 0 or step == 1:
+            log.write(step=step, seen=seen, seconds=round(seconds, 1), loss_d=round(loss_d.item(), 4),
+                      loss_g=round(loss_g.item(), 4), r1=round(r1.item(), 4),
+                      d_real=round(d_real.mean().item(), 3), d_fake=round(d_fake.mean().item(), 3))
+        if step % 100 == 0:
+            print(f"step {step} seen {seen} {seconds / 60:.1f} min  D {loss_d.item():.3f} G {loss_g.item():.3f} R1 {r1.item():.3f}", flush=True)
+        if step % tc["sample_every"] == 0:
+            with torch.no_grad():
+                save_image(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / f"step-{step:06d}.png", nrow=8)
+        if step % tc["ckpt_every"] == 0:
+            save()
+    save()
+    with torch.no_grad():
+        save_image(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / "latest.png", nrow=8)
+    print(f"saved {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
+    return G_ema
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="tiny")
+    ap.add_argument("--data")
+    ap.add_argument("--run-dir")
+    ap.add_argument("--out", help="checkpoint name (default generator)")
+    ap.add_argument("--arch", choices=["stylegan2", "fastgan"], help="overrides the config's architecture")
+    ap.add_argument("--steps", type=int, help="train up to this many steps in total")
+    ap.add_argument("--minutes", type=float, help="stop (and save) after this much wall time")
+    ap.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    set_threads()
+    train(cfg, args)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,167 @@
+"""Stage: train the feature rearranger, self-supervised on random sample pairs.
+
+For samples a, b (frozen G, frozen proxy):
+  self   R(F_a, P_a, P_a) ~ F_a and its image ~ a's image       (rec, img)
+  cross  F_ab = R(F_a, P_a, P_b): proxy(F_ab) follows P_b        (mask: cross-entropy on cosine logits)
+         per-cluster mean features and mean colours of F_ab match a's   (style: keeps a's appearance)
+  cycle  R(F_ab, P_b, P_a) ~ F_a                                  (cycle: nothing of a is lost)
+
+  /usr/bin/python3 models/train/train_rearranger.py --config faces64
+"""
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from common import (JsonLog, UserError, load_checkpoint, load_config, rng_state, run_dir, run_main, save_checkpoint,
+                    seed_everything, set_rng_state, set_threads)
+from fit_proxy import load_proxy
+from model import Rearranger
+from sampling import latents, load_generator
+
+HELDOUT_SEED = 777_000
+
+
+def load_rearranger(path):
+    st = load_checkpoint(path, "rearranger checkpoint")
+    if st["kind"] != "rearranger":
+        raise UserError(f"{path} is a {st['kind']} checkpoint, not a rearranger")
+    r = Rearranger(**st["arch"])
+    r.load_state_dict(st["model"])
+    return r.eval(), st
+
+
+def region_means(values, onehot):
+    """values [B,C,N], onehot [B,K,N] -> per-cluster means [B,K,C] and counts [B,K]."""
+    counts = onehot.sum(2)
+    return onehot @ values.transpose(1, 2) / counts.clamp(min=1)[..., None], counts
+
+
+def style_loss(src_vals, src_onehot, out_vals, out_onehot):
+    """L1 between per-cluster means of source and output, over clusters present in both."""
+    m_src, c_src = region_means(src_vals, src_onehot)
+    m_out, c_out = region_means(out_vals, out_onehot)
+    valid = ((c_src > 0) & (c_out > 0)).float()[..., None]
+    return ((m_src - m_out).abs() * valid).sum() / (valid.sum() * m_src.shape[-1]).clamp(min=1)
+
+
+class Pairs:
+    """Random (a, b) sample pairs from the frozen generator, with their proxy masks."""
+
+    def __init__(self, G, proxy, psi_range):
+        self.G, self.proxy, self.psi_range = G, proxy, psi_range
+
+    @torch.no_grad()
+    def draw(self, n, gen=None, z=None):
+        z = torch.randn(n, self.G.z_dim, generator=gen) if z is None else z
+        lo, hi = self.psi_range
+        psi = (lo + (hi - lo) * torch.rand(n, 1, generator=gen)) if gen is not None else (lo + hi) / 2
+        f, s = self.G.g1(self.G.mapping(z, psi))
+        return f, s, self.proxy(f)
+
+
+def losses(R, G, proxy, fa, sa, pa, pb, tau):
+    std = lambda f: (f - proxy.mean) / proxy.std
+    k = proxy.k
+    oh = lambda p: (p[:, None] == torch.arange(k).view(1, k, 1, 1)).float()
+    img_a = G.g2(fa, sa)
+    f_aa = R(fa, pa, pa)
+    f_ab = R(fa, pa, pb)
+    f_aba = R(f_ab, pb, pa)
+    img_aa, img_ab = G.g2(f_aa, sa), G.g2(f_ab, sa)
+    out = {
+        "rec": (std(f_aa) - std(fa)).abs().mean(),
+        "img": (img_aa - img_a).abs().mean(),
+        "mask": F.cross_entropy(proxy.similarity(f_ab) / tau, pb),
+        "cycle": (std(f_aba) - std(fa)).abs().mean(),
+    }
+    oa, ob = oh(pa).flatten(2), oh(pb).flatten(2)
+    feat_style = style_loss(std(fa).flatten(2), oa, std(f_ab).flatten(2), ob)
+    up = lambda o: F.interpolate(o, size=img_a.shape[-2:], mode="nearest").flatten(2)
+    color_style = style_loss(img_a.flatten(2), up(oh(pa)), img_ab.flatten(2), up(oh(pb)))
+    out["style"] = feat_style + color_style
+    return out
+
+
+@torch.no_grad()
+def evaluate(R, pairs, n, batch=16):
+    """Proxy agreement on held-out pairs: cross (with the target) and self (identity), and the no-op baseline."""
+    za = latents(n, pairs.G.z_dim, HELDOUT_SEED)
+    zb = latents(n, pairs.G.z_dim, HELDOUT_SEED + 1)
+    cross = selfagree = base = 0.0
+    for i in range(0, n, batch):
+        fa, _, pa = pairs.draw(0, z=za[i:i + batch])
+        _, _, pb = pairs.draw(0, z=zb[i:i + batch])
+        cross += (pairs.proxy(R(fa, pa, pb)) == pb).float().mean().item() * len(fa)
+        selfagree += (pairs.proxy(R(fa, pa, pa)) == pa).float().mean().item() * len(fa)
+        base += (pa == pb).float().mean().item() * len(fa)
+    return {"agreement_cross": round(cross / n, 4), "agreement_self": round(selfagree / n, 4),
+            "agreement_no_rearrange": round(base / n, 4), "heldout_pairs": n}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="tiny")
+    ap.add_argument("--run-dir")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--restart", action="store_true")
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    rc = dict(cfg["rearranger"])
+    if args.steps:
+        rc["steps"] = args.steps
+    set_threads()
+    run = run_dir(cfg, args.run_dir)
+    ckpt = run / "rearranger.pt"
+    G, _ = load_generator(run / "generator.pt")
+    proxy, _ = load_proxy(run / "proxy.pt")
+    c, h = G.feature_channels, G.split
+    arch = {"k": proxy.k, "channels": c, "height": h, "width": h, "dim": rc["dim"], "heads": rc["heads"], "refine": rc["refine"]}
+    gen = seed_everything(rc["seed"])
+    R = Rearranger(**arch)
+    opt = torch.optim.Adam(R.parameters(), lr=rc["lr"], betas=(0.9, 0.99))
+    step, seconds = 0, 0.0
+    if ckpt.is_file() and not args.restart:
+        st = load_checkpoint(ckpt, "rearranger checkpoint")
+        if st["arch"] != arch:
+            raise UserError(f"{ckpt} was made for another shape; pass --restart")
+        R.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), set_rng_state(gen, st["rng"])
+        step, seconds = st["step"], st["seconds"]
+        print(f"resuming {ckpt} at step {step}")
+    psi = cfg["gan"].get("truncation", 1.0)
+    pairs = Pairs(G, proxy, (min(psi, 0.6), 1.0))
+    log = JsonLog(run / "rearranger.log.jsonl")
+    weights = {k: rc[f"w_{k}"] for k in ("rec", "img", "mask", "style", "cycle")}
+
+    def save(metrics=None):
+        save_checkpoint(ckpt, {"kind": "rearranger", "arch": arch, "rc": rc, "model": R.state_dict(), "opt": opt.state_dict(),
+                               "rng": rng_state(gen), "step": step, "seconds": seconds, "metrics": metrics})
+
+    t_last = time.time()
+    while step < rc["steps"]:
+        fa, sa, pa = pairs.draw(rc["batch"], gen)
+        _, _, pb = pairs.draw(rc["batch"], gen)
+        parts = losses(R, G, proxy, fa, sa, pa, pb, rc["tau"])
+        total = sum(weights[k] * v for k, v in parts.items())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        step += 1
+        seconds += time.time() - t_last
+        t_last = time.time()
+        if step % 25 == 0 or step == 1:
+            log.write(step=step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in parts.items()})
+            print(f"rearranger step {step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in parts.items()), flush=True)
+        if step % rc["ckpt_every"] == 0:
+            save()
+    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"])
+    metrics["train_seconds"] = round(seconds, 1)
+    log.write(step=step, **metrics)
+    save(metrics)
+    print(f"rearranger: held-out agreement with target {metrics['agreement_cross']:.3f} "
+          f"(self {metrics['agreement_self']:.3f}, without rearranging {metrics['agreement_no_rearrange']:.3f})")
+
+
+if __name__ == "__main__":
+    run_main(main)

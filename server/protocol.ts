@@ -10,6 +10,16 @@ export const DEFAULT_PORT = 8787;
 export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 export const MAX_VARIATIONS = 8;
 export const MAX_SEED = 0xffffffff;
+export const DEFAULT_HOST = "127.0.0.1";
+/** Path of the WebSocket endpoint; pass the token as `?token=` when the server has one. */
+export const WS_PATH = "/ws";
+/**
+ * Close code for a frame over MAX_MESSAGE_BYTES: the server cannot read past the limit, so it
+ * closes the socket (reason "message_too_large: ...") instead of answering; reconnect and resend smaller.
+ */
+export const CLOSE_MESSAGE_TOO_LARGE = 1009;
+/** Close code when the client stopped reading and the server's send buffer overflowed. */
+export const CLOSE_SLOW_CONSUMER = 1013;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Seed = Type.Integer({ minimum: 0, maximum: MAX_SEED });
@@ -149,6 +159,11 @@ export const ErrorCode = Type.Union([
   Type.Literal("duplicate_id"),
   Type.Literal("unknown_request"),
   Type.Literal("internal"),
+  // HTTP (POST /generate, refused requests); the WebSocket never sends these.
+  Type.Literal("bad_image"),
+  Type.Literal("unauthorized"),
+  Type.Literal("forbidden_origin"),
+  Type.Literal("not_found"),
 ]);
 export type ErrorCode = Static<typeof ErrorCode>;
 
@@ -164,13 +179,94 @@ export type ErrorMessage = Static<typeof ErrorMessage>;
 export const ServerMessage = Type.Union([Welcome, Progress, ImageResult, Done, ErrorMessage]);
 export type ServerMessage = Static<typeof ServerMessage>;
 
+// ---------------------------------------------------------------- HTTP (scripts, health checks)
+
+/** GET /health */
+export const HealthResponse = Type.Object({
+  status: Type.Literal("ok"),
+  server: Type.String(),
+  protocol: Type.Literal(PROTOCOL_VERSION),
+  provider: Type.String(),
+  defaultPack: Type.Union([Type.String(), Type.Null()]),
+  packs: Type.Array(Type.String()),
+  /** Packs found but refused, with the reason (the server log has the same line). */
+  refused: Type.Array(Type.Object({ folder: Type.String(), reason: Type.String() })),
+  queue: Type.Object({
+    waiting: Type.Integer(),
+    running: Type.Integer(),
+    concurrency: Type.Integer(),
+    maxWaiting: Type.Integer(),
+  }),
+  uptimeS: Type.Number(),
+});
+export type HealthResponse = Static<typeof HealthResponse>;
+
+/** GET /packs */
+export const PacksResponse = Type.Object({
+  defaultPack: Type.Union([Type.String(), Type.Null()]),
+  packs: Type.Array(PackInfo),
+});
+export type PacksResponse = Static<typeof PacksResponse>;
+
+/**
+ * POST /generate with Content-Type application/json. Exactly one of `mask` (class ids, flat
+ * row-major or one array a row), `condition` (as on the WebSocket) or `png` (base64 PNG: 8-bit
+ * greyscale class ids, or colours snapped to the palette). Query parameters of the same names
+ * (seed, variations, pack, truncation, format) apply when the body omits them.
+ */
+export const HttpGenerateBody = Type.Object(
+  {
+    mask: Type.Optional(
+      Type.Union([
+        Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), { maxItems: 4096 * 4096 }),
+        Type.Array(Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), { maxItems: 4096 }), { maxItems: 4096 }),
+      ]),
+    ),
+    condition: Type.Optional(MaskCondition),
+    png: Type.Optional(Base64(MAX_MESSAGE_BYTES)),
+    pack: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    seed: Type.Optional(Seed),
+    variations: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VARIATIONS })),
+    truncation: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    format: Type.Optional(Type.Union([Type.Literal("png"), Type.Literal("json")])),
+  },
+  { additionalProperties: false },
+);
+export type HttpGenerateBody = Static<typeof HttpGenerateBody>;
+
+/**
+ * POST /generate answer with format=json (or Accept: application/json). With format=png (the
+ * default) the body is one PNG: the variations side by side, left to right, seeds in the
+ * X-Phototype-Seeds header and stage timings (JSON) in X-Phototype-Timings.
+ */
+export const HttpGenerateResponse = Type.Object({
+  pack: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  images: Type.Array(Type.Object({ seed: Seed, png: Type.String() })),
+  timings: Timings,
+  note: Type.Optional(Type.String()),
+});
+export type HttpGenerateResponse = Static<typeof HttpGenerateResponse>;
+
 // ---------------------------------------------------------------- parsing
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; id?: string };
 
+// Fields people get wrong most, said the way a person would say them.
+const FIELD_RULES: Record<string, string> = {
+  "/seed": `seed must be an integer from 0 to ${MAX_SEED}`,
+  "/variations": `variations must be an integer from 1 to ${MAX_VARIATIONS}`,
+  "/mode": 'mode must be "preview" or "final"',
+  "/truncation": "truncation must be a number from 0 to 1",
+  "/id": "id must be a string of 1 to 64 characters",
+  "/condition/data": "condition.data must be the mask bytes in base64",
+};
+
 function firstError(schema: TSchema, value: unknown): string {
   const e = Value.Errors(schema, value).First();
-  return e ? `${e.path || "(message)"}: ${e.message}` : "does not match the protocol";
+  if (!e) return "does not match the protocol";
+  return FIELD_RULES[e.path] ?? `${e.path || "(message)"}: ${e.message}`;
 }
 
 /** Reads one client frame; never throws. Errors name what is wrong in words a person can act on. */
@@ -219,18 +315,79 @@ export function parseServerMessage(text: string): Parsed<ServerMessage> {
 }
 
 // ---------------------------------------------------------------- base64 (browser and Node alike)
+// Node uses Buffer; the browser uses the table-driven code below, which is faster than
+// btoa/atob over binary strings and needs no string-of-chars copy (see the bench numbers in
+// docs/ARCHITECTURE.md).
+
+const B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_CODES = new Uint8Array(B64_CHARS.split("").map((c) => c.charCodeAt(0)));
+const B64_VALUES = (() => {
+  const v = new Uint8Array(128).fill(255);
+  for (let i = 0; i < 64; i++) v[B64_CHARS.charCodeAt(i)] = i;
+  return v;
+})();
+
+export function bytesToBase64Portable(bytes: Uint8Array): string {
+  const n = bytes.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
+  let o = 0;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const x = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out[o++] = B64_CODES[x >> 18];
+    out[o++] = B64_CODES[(x >> 12) & 63];
+    out[o++] = B64_CODES[(x >> 6) & 63];
+    out[o++] = B64_CODES[x & 63];
+  }
+  if (i < n) {
+    const x = (bytes[i] << 16) | (i + 1 < n ? bytes[i + 1] << 8 : 0);
+    out[o++] = B64_CODES[x >> 18];
+    out[o++] = B64_CODES[(x >> 12) & 63];
+    out[o++] = i + 1 < n ? B64_CODES[(x >> 6) & 63] : 61; // "="
+    out[o++] = 61;
+  }
+  return new TextDecoder().decode(out);
+}
+
+/** Throws RangeError on a character outside the base64 alphabet. */
+export function base64ToBytesPortable(b64: string): Uint8Array {
+  let len = b64.length;
+  while (len > 0 && b64.charCodeAt(len - 1) === 61) len--; // "=" padding
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  const T = B64_VALUES;
+  let bad = 0; // any 255 (not in the alphabet) sets bit 7
+  let o = 0;
+  let i = 0;
+  for (; i + 3 < len; i += 4) {
+    const a = T[b64.charCodeAt(i) & 127] | (b64.charCodeAt(i) & 128);
+    const b = T[b64.charCodeAt(i + 1) & 127] | (b64.charCodeAt(i + 1) & 128);
+    const c = T[b64.charCodeAt(i + 2) & 127] | (b64.charCodeAt(i + 2) & 128);
+    const d = T[b64.charCodeAt(i + 3) & 127] | (b64.charCodeAt(i + 3) & 128);
+    bad |= a | b | c | d;
+    out[o++] = (a << 2) | (b >> 4);
+    out[o++] = ((b & 15) << 4) | (c >> 2);
+    out[o++] = ((c & 3) << 6) | (d & 63);
+  }
+  const rest = len - i;
+  if (rest === 1) bad |= 128; // one leftover character carries no whole byte
+  if (rest >= 2) {
+    const a = T[b64.charCodeAt(i) & 127] | (b64.charCodeAt(i) & 128);
+    const b = T[b64.charCodeAt(i + 1) & 127] | (b64.charCodeAt(i + 1) & 128);
+    const c = rest === 3 ? T[b64.charCodeAt(i + 2) & 127] | (b64.charCodeAt(i + 2) & 128) : 0;
+    bad |= a | b | c;
+    out[o++] = (a << 2) | (b >> 4);
+    if (rest === 3) out[o++] = ((b & 15) << 4) | (c >> 2);
+  }
+  if (bad & 128) throw new RangeError("invalid base64");
+  return o === out.length ? out : out.subarray(0, o);
+}
 
 export function bytesToBase64(bytes: Uint8Array): string {
   if (typeof Buffer !== "undefined") return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  return bytesToBase64Portable(bytes);
 }
 
 export function base64ToBytes(b64: string): Uint8Array {
   if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(b64, "base64"));
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  return base64ToBytesPortable(b64);
 }

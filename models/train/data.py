@@ -2,6 +2,7 @@
 
 Never hands out `test/` for training: `load_split` refuses it unless `evaluation=True`.
 """
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,8 @@ def load_split(root: Path, split: str, res: int, with_masks: bool, evaluation: b
     img_dir = root / split / "images"
     if not img_dir.is_dir():
         raise UserError(f"{img_dir} does not exist")
-    cache_file = REPO / ".cache" / f"{split}-{res}-{int(with_masks)}.pt"
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
+    cache_file = REPO / ".cache" / f"{key}-{split}-{res}-{int(with_masks)}.pt"
     ids = sorted(p.stem for p in img_dir.glob("*.jpg"))
     if not ids:
         raise UserError(f"{img_dir} holds no .jpg images")

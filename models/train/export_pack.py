@@ -217,7 +217,7 @@ def check_parity_with_node(pack_dir: Path) -> dict | None:
     return json.loads(r.stdout)
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--run-dir")
@@ -225,7 +225,7 @@ def main():
     ap.add_argument("--packs-dir", default=str(REPO / "models" / "packs"))
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--force", action="store_true", help="replace an existing pack of that name")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     set_threads()
     name = args.pack or cfg.get("pack_name") or f"{cfg['name']}"

@@ -69,11 +69,11 @@ def measure_purity(G, proxy, parser, psi, n=256):
     return {"cluster_purity": round(p, 4), "purity_one_cluster_baseline": round(base, 4), "clusters_used": used, "heldout_samples": n}
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--run-dir")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     set_threads()
     run = run_dir(cfg, args.run_dir)

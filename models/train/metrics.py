@@ -37,3 +37,21 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     if np.iscomplexobj(covmean):
         covmean = covmean.real
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3):
+    """Improved precision/recall (Kynkäänniemi et al. 2019): k-NN balls around each set's points.
+
+    precision: share of fakes inside some real point's k-NN ball; recall: share of reals inside some fake's.
+    """
+    real_t, fake_t = torch.from_numpy(real).double(), torch.from_numpy(fake).double()
+
+    def radii(x):
+        d = torch.cdist(x, x)
+        return d.kthvalue(k + 1, dim=1).values  # +1: the point itself is at distance 0
+
+    r_real, r_fake = radii(real_t), radii(fake_t)
+    d = torch.cdist(fake_t, real_t)
+    precision = float((d <= r_real[None, :]).any(1).double().mean())
+    recall = float((d.t() <= r_fake[None, :]).any(1).double().mean())
+    return precision, recall

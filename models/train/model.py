@@ -374,6 +374,7 @@ class Rearranger(nn.Module):
     def __init__(self, k, channels, height, width, dim=128, heads=4, refine=2):
         super().__init__()
         self.k, self.heads, self.dim = k, heads, dim
+        self.attn_scale = 1.0 / math.sqrt(dim // heads)
         self.register_buffer("cluster_ids", torch.arange(k).view(1, k, 1, 1))
         self.q_embed = nn.Conv2d(k, dim, 1, bias=False)
         self.k_embed = nn.Conv2d(k, dim, 1, bias=False)
@@ -406,7 +407,7 @@ class Rearranger(nn.Module):
         q = self.q_proj(q).view(b, h * w, self.heads, -1).transpose(1, 2)
         kk = self.k_proj(kk).view(b, h * w, self.heads, -1).transpose(1, 2)
         v = self.v_proj(feats).view(b, self.heads, c // self.heads, h * w).transpose(2, 3)
-        attn = torch.softmax(q @ kk.transpose(2, 3) / math.sqrt(q.shape[-1]), dim=-1)
+        attn = torch.softmax(q @ kk.transpose(2, 3) * self.attn_scale, dim=-1)
         out = (attn @ v).transpose(2, 3).reshape(b, c, h, w)
         out = self.out_proj(out)
         if self.refine is not None:

@@ -90,6 +90,7 @@ def train(cfg, args):
     policy, batch = tc["diffaug"], tc["batch"]
     budget = args.minutes * 60 if args.minutes else None
     t_start, t_last = time.time(), time.time()
+    r1 = torch.zeros(())  # last lazy-R1 value, for the log
     while step < tc["steps"] and not flag.stop and not (budget and time.time() - t_start > budget):
         # ---- discriminator
         idx = torch.randint(len(reals), (batch,), generator=gen)
@@ -105,7 +106,6 @@ def train(cfg, args):
         opt_d.zero_grad(set_to_none=True)
         loss_d.float().backward()
         opt_d.step()
-        r1 = torch.zeros(())
         if step % tc["r1_every"] == 0:
             real_r = real.detach().requires_grad_(True)
             out = D(diff_augment(real_r, policy, gen))
@@ -154,7 +154,7 @@ def train(cfg, args):
     return G_ema
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--data")
@@ -164,7 +164,7 @@ def main():
     ap.add_argument("--steps", type=int, help="train up to this many steps in total")
     ap.add_argument("--minutes", type=float, help="stop (and save) after this much wall time")
     ap.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     set_threads()
     train(cfg, args)

@@ -71,13 +71,13 @@ def evaluate(mapper, masks, proxies, rng):
     return out
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--run-dir")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--restart", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     mc = dict(cfg["mapper"])
     if args.steps:

@@ -41,7 +41,7 @@ def load_parser(path):
     return p.eval(), st
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--data")
@@ -49,7 +49,7 @@ def main():
     ap.add_argument("--out", default="parser", help="checkpoint name in the run folder")
     ap.add_argument("--seed", type=int, help="overrides the config's parser seed")
     ap.add_argument("--steps", type=int, help="overrides the config's step count")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     pc = dict(cfg["parser"])
     if args.seed is not None:

@@ -100,13 +100,13 @@ def evaluate(R, pairs, n, batch=16):
             "agreement_no_rearrange": round(base / n, 4), "heldout_pairs": n}
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--run-dir")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--restart", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cfg = load_config(args.config)
     rc = dict(cfg["rearranger"])
     if args.steps:

@@ -1,0 +1,185 @@
+// The phototype command: serve, generate (in-process, same pipeline), verify (parity per pack).
+// Usage errors, missing files, unknown packs and bad PNGs exit 2 with one line on stderr.
+import { randomInt } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { checkParity } from "./pack/parity.ts";
+import { chooseDefaultPack, loadPacks } from "./pack/registry.ts";
+import { generate } from "./pipeline/generate.ts";
+import { BadImageError, maskFromPng } from "./pipeline/mask.ts";
+import { chooseProvider, closePackRuntime, defaultSessionSettings, openPackRuntime, type ProviderPreference } from "./pipeline/runtime.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED } from "./protocol.ts";
+import { ConfigError, DEFAULT_PACKS_DIR, startServer } from "./server.ts";
+import { SERVER_VERSION } from "./version.ts";
+
+/** A problem the user can fix; printed as one line, exit code 2. */
+class UsageError extends Error {}
+
+const env = process.env;
+
+/** --packs, else $PHOTOTYPE_PACKS, else models/packs here, else the one beside this install. */
+function packsDir(flag: string | undefined): string {
+  if (flag) return resolve(flag);
+  if (env.PHOTOTYPE_PACKS) return resolve(env.PHOTOTYPE_PACKS);
+  const candidates = [resolve(DEFAULT_PACKS_DIR), fileURLToPath(new URL("../../models/packs", import.meta.url)), fileURLToPath(new URL("../models/packs", import.meta.url))];
+  return candidates.find((d) => existsSync(d)) ?? candidates[0];
+}
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+  return Number(v);
+};
+const unit = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === "" || !(n >= 0 && n <= 1)) throw new InvalidArgumentError("must be a number from 0 to 1.");
+  return n;
+};
+const providerOption = () =>
+  new Option("--provider <name>", "execution provider: auto tries CUDA, then CPU").choices(["auto", "cuda", "cpu"]).default(env.PHOTOTYPE_PROVIDER ?? "auto");
+
+const program = new Command("phototype")
+  .description("Flat face layouts to photos with the pack's ONNX networks")
+  .version(SERVER_VERSION)
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(s.startsWith("error:") ? `phototype: ${s.slice(7)}` : s) });
+
+program
+  .command("serve")
+  .description("run the HTTP + WebSocket server")
+  .option("--port <n>", "port (0 picks a free one)", int("port", 0, 65535), DEFAULT_PORT)
+  .option("--host <address>", "address to bind; anything but loopback needs --token", DEFAULT_HOST)
+  .option("--token <token>", "require this token on every request (or $PHOTOTYPE_TOKEN)", env.PHOTOTYPE_TOKEN)
+  .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS; default models/packs)")
+  .option("--default-pack <name>", "pack used when a request names none (or $PHOTOTYPE_DEFAULT_PACK)", env.PHOTOTYPE_DEFAULT_PACK)
+  .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
+  .option("--max-waiting <n>", "requests that may wait in the queue", int("max-waiting", 1, 10000), 32)
+  .addOption(providerOption())
+  .action(async (o) => {
+    let server;
+    try {
+      server = await startServer({
+        port: o.port,
+        host: o.host,
+        token: o.token || undefined,
+        packsDir: packsDir(o.packs),
+        defaultPack: o.defaultPack,
+        provider: o.provider as ProviderPreference,
+        queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting },
+      });
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+    const running = server;
+    const stop = (signal: string) => {
+      process.stderr.write(`${signal}: shutting down\n`);
+      running.close().then(() => process.exit(0));
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+
+program
+  .command("generate")
+  .description("generate photos from a mask PNG, in this process")
+  .requiredOption("--mask <file>", "8-bit greyscale class-id PNG, or a PNG in the pack's palette colours")
+  .option("--seed <n>", "first seed; variation i uses seed + i", int("seed", 0, MAX_SEED))
+  .option("-n, --variations <n>", "how many images", int("variations", 1, 10000), 1)
+  .option("--out <dir>", "output folder", ".")
+  .option("--pack <name>", "pack (default: --default-pack, faces-64, or the first pack)", env.PHOTOTYPE_DEFAULT_PACK)
+  .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
+  .option("--truncation <t>", "truncation from 0 to 1 (default: the pack's)", unit)
+  .option("--batch <n>", "images per network run", int("batch", 1, 64), 8)
+  .addOption(providerOption())
+  .action(async (o) => {
+    const maskPath = resolve(o.mask);
+    if (!existsSync(maskPath)) throw new UsageError(`mask file ${o.mask} not found`);
+    const registry = loadPacks(packsDir(o.packs), { log: (line) => process.stderr.write(`${line}\n`) });
+    const name: string | null = o.pack ?? chooseDefaultPack(registry.packs.keys()).name;
+    const pack = name ? registry.packs.get(name) : undefined;
+    if (!pack) {
+      const known = [...registry.packs.keys()].join(", ") || "none";
+      throw new UsageError(`${name ? `unknown pack ${name}` : "no pack loaded"} (packs: ${known} in ${registry.root})`);
+    }
+    let read;
+    try {
+      read = maskFromPng(readFileSync(maskPath), pack.manifest.classes, pack.manifest.resolution);
+    } catch (e) {
+      if (e instanceof BadImageError) throw new UsageError(`${o.mask}: ${e.message}`);
+      throw e;
+    }
+    if (read.note) process.stderr.write(`note: ${read.note}\n`);
+
+    const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
+    const rt = await openPackRuntime(pack, defaultSessionSettings(choice.provider));
+    const seed: number = o.seed ?? randomInt(0, MAX_SEED + 1);
+    const total: number = o.variations;
+    const out = resolve(o.out);
+    mkdirSync(out, { recursive: true });
+    process.stderr.write(`${pack.name} (${pack.manifest.resolution} px, ${read.source} mask) on ${choice.provider}, seeds ${seed}..${(seed + total - 1) % (MAX_SEED + 1)}\n`);
+    const bar = new cliProgress.SingleBar({ format: "{bar} {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
+    bar.start(total, 0);
+    const written: string[] = [];
+    try {
+      for (let done = 0; done < total; done += o.batch) {
+        const n = Math.min(o.batch, total - done);
+        const result = await generate(rt, { mask: read.mask, seed: (seed + done) % (MAX_SEED + 1), variations: n, truncation: o.truncation });
+        for (const img of result.images) {
+          const file = join(out, `${pack.name}-${img.seed}.png`);
+          writeFileSync(file, img.png);
+          written.push(file);
+        }
+        bar.update(done + n);
+      }
+    } finally {
+      bar.stop();
+      await closePackRuntime(rt);
+    }
+    for (const f of written) console.log(f);
+  });
+
+program
+  .command("verify")
+  .description("check every pack's ONNX networks against the exporter's PyTorch outputs")
+  .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
+  .addOption(providerOption())
+  .action(async (o) => {
+    const registry = loadPacks(packsDir(o.packs), { log: () => {} });
+    let ok = registry.packs.size > 0;
+    if (!ok) console.log(`no packs loaded from ${registry.root}`);
+    for (const r of registry.refused) {
+      ok = false;
+      console.log(`FAIL ${r.folder}: refused: ${r.reason}`);
+    }
+    for (const pack of registry.packs.values()) {
+      const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
+      if (!pack.manifest.parity) {
+        ok = false;
+        console.log(`FAIL ${pack.name}: no parity vectors in pack.json, cannot verify`);
+        continue;
+      }
+      const r = await checkParity(pack.dir, pack.manifest, [choice.provider]);
+      ok &&= r.ok;
+      console.log(`${r.ok ? "ok  " : "FAIL"} ${pack.name} on ${choice.provider}: max error ${r.maxError.toExponential(2)} (tolerance ${r.tolerance})`);
+      for (const [k, v] of Object.entries(r.networks)) console.log(`     ${v.ok ? "ok  " : "FAIL"} ${k.padEnd(14)} ${v.maxError.toExponential(2)}`);
+    }
+    process.exitCode = ok ? 0 : 1;
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help and --version end here with code 0; usage mistakes exit 2
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`phototype: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`phototype: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,128 @@
+// POST /generate input: raw class-id bytes, JSON, or a PNG, plus query parameters, read into
+// one engine request. Never throws: every problem comes back as a protocol error.
+import { randomInt } from "node:crypto";
+import { Value } from "@sinclair/typebox/value";
+import { hasPngSignature } from "fast-png";
+import { BadImageError, maskFromPng } from "./pipeline/mask.ts";
+import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "./protocol.ts";
+import type { Engine, JobRequest } from "./engine.ts";
+
+export interface HttpGenerateInput {
+  request: JobRequest;
+  format: "png" | "json";
+  note?: string;
+}
+
+type Result = { ok: true; value: HttpGenerateInput } | { ok: false; code: ErrorCode; message: string };
+
+const bad = (code: ErrorCode, message: string): Result => ({ ok: false, code, message });
+
+/** A query parameter as an integer in [min, max]; undefined when absent; an error sentence when wrong. */
+function intParam(query: URLSearchParams, name: string, min: number, max: number): number | undefined | string {
+  const v = query.get(name);
+  if (v === null) return undefined;
+  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) return `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v.slice(0, 20))}.`;
+  return Number(v);
+}
+
+function numParam(query: URLSearchParams, name: string, min: number, max: number): number | undefined | string {
+  const v = query.get(name);
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) return `${name} must be a number from ${min} to ${max}.`;
+  return n;
+}
+
+export function readGenerateInput(engine: Engine, body: Uint8Array, contentType: string, query: URLSearchParams, requestId: string): Result {
+  const params = {
+    seed: intParam(query, "seed", 0, MAX_SEED),
+    variations: intParam(query, "variations", 1, MAX_VARIATIONS),
+    truncation: numParam(query, "truncation", 0, 1),
+    width: intParam(query, "width", 1, 4096),
+    height: intParam(query, "height", 1, 4096),
+  };
+  for (const v of Object.values(params)) if (typeof v === "string") return bad("bad_message", v);
+  const num = (v: number | string | undefined) => v as number | undefined;
+  const queryFormat = query.get("format");
+  if (queryFormat !== null && queryFormat !== "png" && queryFormat !== "json") return bad("bad_message", "format must be png or json.");
+
+  let json: HttpGenerateBody = {};
+  const isPng = hasPngSignature(body);
+  if (!isPng && /json/i.test(contentType)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return bad("bad_json", "The request body is not valid JSON.");
+    }
+    if (!Value.Check(HttpGenerateBody, raw)) {
+      const e = Value.Errors(HttpGenerateBody, raw).First();
+      return bad("bad_message", `The JSON body is malformed: ${e ? `${e.path || "(body)"}: ${e.message}` : "unknown field"}.`);
+    }
+    json = raw as HttpGenerateBody;
+    const given = [json.mask, json.condition, json.png].filter((x) => x !== undefined).length;
+    if (given !== 1) return bad("bad_message", "The JSON body needs exactly one of mask, condition or png.");
+  }
+
+  const packName = json.pack ?? query.get("pack") ?? engine.defaultPack ?? undefined;
+  const rt = packName ? engine.runtimes.get(packName) : undefined;
+  if (!packName || !rt) {
+    return bad("unknown_pack", `There is no pack named ${JSON.stringify(packName ?? "")} on this server (packs: ${[...engine.runtimes.keys()].join(", ") || "none"}).`);
+  }
+  const R = rt.pack.manifest.resolution;
+
+  let mask: Uint8Array;
+  let width = R, height = R;
+  let note: string | undefined;
+  const pngBytes = isPng ? body : json.png !== undefined ? base64ToBytes(json.png) : undefined;
+  if (pngBytes) {
+    try {
+      const read = maskFromPng(pngBytes, rt.pack.manifest.classes, R);
+      mask = read.mask;
+      note = read.note;
+    } catch (e) {
+      if (e instanceof BadImageError) return bad("bad_image", e.message);
+      throw e;
+    }
+  } else if (json.condition) {
+    mask = base64ToBytes(json.condition.data);
+    width = json.condition.width;
+    height = json.condition.height;
+  } else if (json.mask) {
+    const rows = json.mask;
+    const flat = rows.length > 0 && Array.isArray(rows[0]) ? (rows as number[][]).flat() : (rows as number[]);
+    if (rows.length > 0 && Array.isArray(rows[0])) {
+      height = rows.length;
+      width = (rows[0] as number[]).length;
+      if ((rows as number[][]).some((r) => !Array.isArray(r) || r.length !== width)) return bad("bad_mask_size", "Every row of the mask must have the same length.");
+    } else {
+      width = height = Math.round(Math.sqrt(flat.length));
+    }
+    mask = Uint8Array.from(flat);
+  } else if (/json/i.test(contentType)) {
+    return bad("bad_message", "The JSON body needs exactly one of mask, condition or png.");
+  } else {
+    // Raw class-id bytes, square unless width/height say otherwise.
+    mask = body;
+    width = num(params.width) ?? Math.round(Math.sqrt(body.length));
+    height = num(params.height) ?? Math.round(body.length / Math.max(1, width));
+  }
+
+  return {
+    ok: true,
+    value: {
+      request: {
+        requestId,
+        pack: packName,
+        width,
+        height,
+        mask,
+        seed: json.seed ?? num(params.seed) ?? randomInt(0, MAX_SEED + 1),
+        variations: json.variations ?? num(params.variations) ?? 1,
+        truncation: json.truncation ?? num(params.truncation),
+      },
+      format: json.format ?? (queryFormat as "png" | "json" | null) ?? "png",
+      note,
+    },
+  };
+}

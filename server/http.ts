@@ -1,0 +1,176 @@
+// HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws.ts.
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { decode as decodePng } from "fast-png";
+import type { Engine, JobResult } from "./engine.ts";
+import { readGenerateInput } from "./http-input.ts";
+import { encodeRgbaPng } from "./pipeline/image.ts";
+import type { Logger } from "./log.ts";
+import {
+  bytesToBase64,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  WS_PATH,
+  type ErrorCode,
+  type ErrorMessage,
+  type HealthResponse,
+  type HttpGenerateResponse,
+  type PacksResponse,
+} from "./protocol.ts";
+import type { Outcome } from "./queue.ts";
+import { isAllowedOrigin, tokenFrom, tokenMatches } from "./security.ts";
+
+export interface HttpContext {
+  engine: Engine;
+  token?: string;
+  version: string;
+  startedAt: number;
+  log: Logger;
+  nextClientId(prefix: string): string;
+}
+
+export const STATUS_FOR: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_json: 400,
+  bad_message: 400,
+  unknown_type: 400,
+  message_too_large: 413,
+  unknown_pack: 404,
+  unsupported_condition: 400,
+  bad_mask_size: 400,
+  bad_class_id: 400,
+  bad_image: 400,
+  queue_full: 503,
+  rate_limited: 429,
+  replaced: 409,
+  cancelled: 409,
+  timeout: 504,
+  duplicate_id: 409,
+  unknown_request: 404,
+  internal: 500,
+  unauthorized: 401,
+  forbidden_origin: 403,
+  not_found: 404,
+};
+
+function errorJson(c: Context, code: ErrorCode, message: string): Response {
+  return c.json<ErrorMessage>({ type: "error", code, message }, STATUS_FOR[code]);
+}
+
+/** Refuses web pages from other origins; answers CORS for the allowed ones (Figma's is "null"). */
+const originGuard: MiddlewareHandler = async (c, next) => {
+  const origin = c.req.header("origin");
+  if (!isAllowedOrigin(origin)) return errorJson(c, "forbidden_origin", `Requests from ${origin} are not allowed; only the Figma plugin and local pages may call this server.`);
+  if (origin !== undefined) {
+    c.header("Access-Control-Allow-Origin", origin);
+    c.header("Vary", "Origin");
+    c.header("Access-Control-Expose-Headers", "X-Phototype-Seeds, X-Phototype-Timings, X-Phototype-Note");
+  }
+  if (c.req.method === "OPTIONS") {
+    c.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    c.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    c.header("Access-Control-Max-Age", "600");
+    return c.body(null, 204);
+  }
+  await next();
+};
+
+const tokenGuard = (token: string | undefined): MiddlewareHandler => async (c, next) => {
+  if (!tokenMatches(token, tokenFrom(c.req.header("authorization"), c.req.url))) {
+    return errorJson(c, "unauthorized", "This server needs a token: send Authorization: Bearer TOKEN or ?token=TOKEN.");
+  }
+  await next();
+};
+
+/** The variations side by side in one PNG, for scripts that want a single file. */
+function stripPng(result: JobResult): Uint8Array {
+  if (result.images.length === 1) return result.images[0].png;
+  const { width: w, height: h } = result.images[0];
+  const n = result.images.length;
+  const out = new Uint8Array(w * n * h * 4);
+  result.images.forEach((img, i) => {
+    const rgba = decodePng(img.png).data as Uint8Array;
+    for (let y = 0; y < h; y++) out.set(rgba.subarray(y * w * 4, (y + 1) * w * 4), (y * w * n + i * w) * 4);
+  });
+  return encodeRgbaPng(out, w * n, h);
+}
+
+export function createHttpApp(ctx: HttpContext): Hono {
+  const { engine } = ctx;
+  const app = new Hono();
+  app.use("*", originGuard, tokenGuard(ctx.token));
+
+  app.get("/health", (c) => {
+    const q = engine.queue.stats();
+    return c.json<HealthResponse>({
+      status: "ok",
+      server: ctx.version,
+      protocol: PROTOCOL_VERSION,
+      provider: engine.provider.provider,
+      defaultPack: engine.defaultPack,
+      packs: [...engine.runtimes.keys()],
+      refused: engine.registry.refused.map((r) => ({ folder: r.folder, reason: r.reason })),
+      queue: { waiting: q.waiting, running: q.running, concurrency: engine.queue.options.concurrency, maxWaiting: engine.queue.options.maxWaiting },
+      uptimeS: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+    });
+  });
+
+  app.get("/packs", (c) => c.json<PacksResponse>({ defaultPack: engine.defaultPack, packs: engine.packInfos() }));
+
+  app.get(WS_PATH, (c) => errorJson(c, "bad_message", `${WS_PATH} is the WebSocket endpoint; connect with a WebSocket client.`));
+
+  app.post(
+    "/generate",
+    bodyLimit({
+      maxSize: MAX_MESSAGE_BYTES,
+      onError: (c) => {
+        // The rest of the body is never read, so this connection cannot carry another request.
+        c.header("Connection", "close");
+        return errorJson(c, "message_too_large", `The request body is larger than ${MAX_MESSAGE_BYTES} bytes.`);
+      },
+    }),
+    async (c) => {
+      const clientId = ctx.nextClientId("http");
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const query = new URL(c.req.url).searchParams;
+      const input = readGenerateInput(engine, body, c.req.header("content-type") ?? "", query, clientId);
+      if (!input.ok) return errorJson(c, input.code, input.message);
+      const prepared = engine.prepare(input.value.request);
+      if (!prepared.ok) return errorJson(c, prepared.code, prepared.message);
+
+      const outcome = await new Promise<Outcome<JobResult> | { ok: false; code: ErrorCode; message: string }>((resolve) => {
+        const submitted = engine.queue.submit({ clientId, requestId: clientId, mode: "final", payload: prepared.value }, { settled: resolve });
+        if (!submitted.ok) resolve(submitted);
+        // A script that gives up should not keep the CPU busy.
+        c.req.raw.signal.addEventListener("abort", () => engine.queue.cancel(clientId, clientId), { once: true });
+      });
+      if (!outcome.ok) return errorJson(c, outcome.code, outcome.message);
+      const result = outcome.result;
+      const note = input.value.note;
+      const wantsJson = input.value.format === "json" || (!new URL(c.req.url).searchParams.has("format") && /application\/json/.test(c.req.header("accept") ?? ""));
+      if (wantsJson) {
+        return c.json<HttpGenerateResponse>({
+          pack: result.pack,
+          width: result.images[0].width,
+          height: result.images[0].height,
+          images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png) })),
+          timings: result.timings,
+          ...(note ? { note } : {}),
+        });
+      }
+      c.header("Content-Type", "image/png");
+      c.header("X-Phototype-Seeds", result.images.map((i) => i.seed).join(","));
+      c.header("X-Phototype-Timings", JSON.stringify(result.timings));
+      if (note) c.header("X-Phototype-Note", note);
+      const png = stripPng(result);
+      return c.body(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer, 200);
+    },
+  );
+
+  app.notFound((c) => errorJson(c, "not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}; try GET /health, GET /packs or POST /generate.`));
+  app.onError((err, c) => {
+    ctx.log.error(`http ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.message}`);
+    return errorJson(c, "internal", "The server failed on this request; see its log.");
+  });
+  return app;
+}

@@ -1,0 +1,147 @@
+// Condition masks: class-id bytes (one a pixel, row-major) and the ways to get them from images.
+import { decode as decodePng, convertIndexedToRgb } from "fast-png";
+import type { PackClass } from "../pack/schema.ts";
+
+/** Thrown for an image that cannot become a mask; `message` is meant for a person. */
+export class BadImageError extends Error {
+  readonly code = "bad_image";
+}
+
+export interface Palette {
+  ids: Uint8Array;
+  rgb: Uint8Array; // 3 bytes a class, in the pack's class order
+  /** Class painted where a palette image is transparent: "background" if the pack has one. */
+  transparentId: number;
+}
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const v = Number.parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+export function paletteOf(classes: readonly PackClass[]): Palette {
+  const ids = Uint8Array.from(classes.map((c) => c.id));
+  const rgb = new Uint8Array(classes.length * 3);
+  classes.forEach((c, i) => rgb.set(hexToRgb(c.color), i * 3));
+  const bg = classes.find((c) => c.name === "background") ?? classes[0];
+  return { ids, rgb, transparentId: bg.id };
+}
+
+/** 256 flags: which byte values are class ids of the pack. */
+export function validClassIds(classes: readonly PackClass[]): Uint8Array {
+  const ok = new Uint8Array(256);
+  for (const c of classes) ok[c.id] = 1;
+  return ok;
+}
+
+/** Index of the first byte that is not a class id, or -1. */
+export function firstInvalidClassId(mask: Uint8Array, valid: Uint8Array): number {
+  for (let i = 0; i < mask.length; i++) if (!valid[mask[i]]) return i;
+  return -1;
+}
+
+/**
+ * Each pixel of an RGB(A) image becomes the id of the nearest palette colour (squared RGB
+ * distance; a tie goes to the class listed first). Pixels with alpha < 128 become the
+ * palette's transparent class, since design tools export unpainted areas as transparent.
+ */
+export function snapToPalette(pixels: ArrayLike<number>, channels: 3 | 4, palette: Palette): Uint8Array {
+  const count = Math.floor(pixels.length / channels);
+  const out = new Uint8Array(count);
+  const cache = new Map<number, number>(); // flat shapes repeat few colours
+  const k = palette.ids.length;
+  for (let p = 0; p < count; p++) {
+    const o = p * channels;
+    if (channels === 4 && pixels[o + 3] < 128) {
+      out[p] = palette.transparentId;
+      continue;
+    }
+    const r = pixels[o], g = pixels[o + 1], b = pixels[o + 2];
+    const key = (r << 16) | (g << 8) | b;
+    let id = cache.get(key);
+    if (id === undefined) {
+      let best = Infinity;
+      id = palette.ids[0];
+      for (let c = 0; c < k; c++) {
+        const dr = r - palette.rgb[c * 3], dg = g - palette.rgb[c * 3 + 1], db = b - palette.rgb[c * 3 + 2];
+        const d = dr * dr + dg * dg + db * db;
+        if (d < best) {
+          best = d;
+          id = palette.ids[c];
+        }
+      }
+      cache.set(key, id);
+    }
+    out[p] = id;
+  }
+  return out;
+}
+
+/** Nearest-neighbour resize of one-byte-a-pixel data (class ids must not be blended). */
+export function resizeNearest(src: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
+  const out = new Uint8Array(outW * outH);
+  for (let y = 0; y < outH; y++) {
+    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outH));
+    for (let x = 0; x < outW; x++) {
+      const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outW));
+      out[y * outW + x] = src[sy * width + sx];
+    }
+  }
+  return out;
+}
+
+export interface MaskFromImage {
+  mask: Uint8Array;
+  /** How the pixels were read: class ids straight from an 8-bit greyscale PNG, or snapped colours. */
+  source: "class-ids" | "palette";
+  /** Set when the image was resized to the pack's resolution, for the person to see. */
+  note?: string;
+}
+
+/**
+ * A PNG as a class-id mask of size resolution x resolution. An 8-bit greyscale PNG carries
+ * class ids directly; any colour PNG (RGB, RGBA, indexed) is snapped to the pack's palette.
+ * Throws BadImageError for bytes that are not a usable PNG.
+ */
+export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], resolution: number): MaskFromImage {
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (e) {
+    throw new BadImageError(`The image is not a readable PNG (${(e as Error).message}).`);
+  }
+  const { width, height, channels, depth } = png;
+  if (width < 1 || height < 1) throw new BadImageError("The PNG has no pixels.");
+  let ids: Uint8Array;
+  let source: MaskFromImage["source"];
+  if (png.palette) {
+    const rgb = convertIndexedToRgb(png);
+    ids = snapToPalette(rgb, rgb.length === width * height * 4 ? 4 : 3, paletteOf(classes));
+    source = "palette";
+  } else if (channels === 1 || channels === 2) {
+    if (depth !== 8) throw new BadImageError(`A greyscale class-id PNG must be 8-bit, this one is ${depth}-bit.`);
+    ids = new Uint8Array(width * height);
+    for (let p = 0; p < ids.length; p++) ids[p] = png.data[p * channels];
+    source = "class-ids";
+    const bad = firstInvalidClassId(ids, validClassIds(classes));
+    if (bad >= 0) {
+      const at = `(${bad % width}, ${Math.floor(bad / width)})`;
+      throw new BadImageError(
+        `Greyscale value ${ids[bad]} at pixel ${at} is not a class id of this pack (ids: ${classes.map((c) => c.id).join(", ")}).`,
+      );
+    }
+  } else if (channels === 3 || channels === 4) {
+    const data = depth === 16 ? Uint8Array.from(png.data, (v) => v >> 8) : png.data;
+    if (depth !== 8 && depth !== 16) throw new BadImageError(`Unsupported PNG bit depth ${depth}.`);
+    ids = snapToPalette(data, channels, paletteOf(classes));
+    source = "palette";
+  } else {
+    throw new BadImageError(`Unsupported PNG layout (${channels} channels).`);
+  }
+  let note: string | undefined;
+  if (width !== resolution || height !== resolution) {
+    ids = resizeNearest(ids, width, height, resolution, resolution);
+    note = `resized the mask from ${width}x${height} to ${resolution}x${resolution} (nearest neighbour)`;
+  }
+  return { mask: ids, source, note };
+}

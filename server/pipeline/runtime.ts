@@ -1,0 +1,99 @@
+// ONNX Runtime sessions for a pack: opened once, reused by every request, closed on shutdown.
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import type { LoadedPack } from "../pack/registry.ts";
+
+export type ProviderName = "cpu" | "cuda";
+export type ProviderPreference = ProviderName | "auto";
+
+export interface SessionSettings {
+  provider: ProviderName;
+  graphOptimizationLevel: "disabled" | "basic" | "extended" | "all";
+  /** Threads one operator may use; the machine's cores by default. */
+  intraOpNumThreads: number;
+  /**
+   * Whether idle intra-op threads busy-wait for the next operator. Off by default: on a small
+   * CPU the spinning threads steal the cores the main thread needs between runs (measured:
+   * p50 24 ms with spinning, 4.5 ms without, dev-tiny on 2 busy cores; see docs/ARCHITECTURE.md).
+   */
+  allowSpinning: boolean;
+}
+
+export function defaultSessionSettings(provider: ProviderName): SessionSettings {
+  return { provider, graphOptimizationLevel: "all", intraOpNumThreads: availableParallelism(), allowSpinning: false };
+}
+
+export function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [s.provider],
+    graphOptimizationLevel: s.graphOptimizationLevel,
+    intraOpNumThreads: s.intraOpNumThreads,
+    // The networks are chains: one operator at a time, each using all intra-op threads.
+    executionMode: "sequential",
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: s.allowSpinning ? "1" : "0" } } },
+  };
+}
+
+export interface ProviderChoice {
+  provider: ProviderName;
+  /** Why CUDA is not used, when it was wanted or tried. */
+  note?: string;
+}
+
+/**
+ * CUDA where it loads, CPU otherwise. Loading is the test: a CPU-only onnxruntime-node build
+ * (the default npm install) fails to load the CUDA provider library, and we fall back.
+ */
+export async function chooseProvider(preference: ProviderPreference, probeModel: string): Promise<ProviderChoice> {
+  if (preference === "cpu") return { provider: "cpu" };
+  // A CPU-only build logs the failed library load at error level before throwing; the note
+  // below says it in one line instead.
+  const logLevel = ort.env.logLevel;
+  ort.env.logLevel = "fatal";
+  try {
+    const session = await ort.InferenceSession.create(probeModel, { executionProviders: ["cuda"], logSeverityLevel: 4 });
+    await session.release();
+    return { provider: "cuda" };
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0].slice(0, 160);
+    if (preference === "cuda") throw new Error(`CUDA execution provider did not load: ${why}`);
+    return { provider: "cpu", note: `CUDA did not load (${why})` };
+  } finally {
+    ort.env.logLevel = logLevel;
+  }
+}
+
+export interface PackRuntime {
+  pack: LoadedPack;
+  settings: SessionSettings;
+  sessions: Map<string, ort.InferenceSession>;
+}
+
+/** Opens a session per network and checks its real inputs/outputs against pack.json. */
+export async function openPackRuntime(pack: LoadedPack, settings: SessionSettings): Promise<PackRuntime> {
+  const sessions = new Map<string, ort.InferenceSession>();
+  const options = sessionOptions(settings);
+  try {
+    for (const [key, net] of Object.entries(pack.manifest.networks)) {
+      const session = await ort.InferenceSession.create(join(pack.dir, net.file), options);
+      sessions.set(key, session);
+      const want = (specs: { name: string }[]) => specs.map((s) => s.name).sort().join(",");
+      const inputs = [...session.inputNames].sort().join(",");
+      if (inputs !== want(net.inputs)) throw new Error(`network ${key} takes inputs [${inputs}], pack.json says [${want(net.inputs)}]`);
+      const missing = net.outputs.filter((o) => !session.outputNames.includes(o.name)).map((o) => o.name);
+      if (missing.length) throw new Error(`network ${key} lacks output(s) ${missing.join(", ")} named in pack.json`);
+    }
+  } catch (e) {
+    await Promise.allSettled([...sessions.values()].map((s) => s.release()));
+    throw e;
+  }
+  return { pack, settings, sessions };
+}
+
+export async function closePackRuntime(rt: PackRuntime): Promise<void> {
+  await Promise.allSettled([...rt.sessions.values()].map((s) => s.release()));
+  rt.sessions.clear();
+}

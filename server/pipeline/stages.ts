@@ -1,0 +1,97 @@
+// The pipeline's stages, one network (or one pure step) each, composable on their own:
+// later features reuse them (an exemplar layout from a photo's proxy mask, restyling one
+// proxy region with a second seed's features). Tensor names and shapes come from pack.json;
+// see contract.ts for which position means what.
+import * as ort from "onnxruntime-node";
+import type { NetworkFile } from "../pack/schema.ts";
+import { dimsFor } from "./contract.ts";
+import { latentBatch } from "./prng.ts";
+import { argmaxClasses, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
+import type { PackRuntime } from "./runtime.ts";
+
+function network(rt: PackRuntime, key: string): { net: NetworkFile; session: ort.InferenceSession } {
+  const net = rt.pack.manifest.networks[key];
+  const session = rt.sessions.get(key);
+  if (!net || !session) throw new Error(`pack ${rt.pack.name} has no network ${key}`);
+  return { net, session };
+}
+
+/** Runs one network with inputs in pack.json order; returns its outputs in pack.json order. */
+export async function runNetwork(rt: PackRuntime, key: string, inputs: ort.Tensor[]): Promise<ort.Tensor[]> {
+  const { net, session } = network(rt, key);
+  const feeds: Record<string, ort.Tensor> = {};
+  net.inputs.forEach((spec, i) => (feeds[spec.name] = inputs[i]));
+  const out = await session.run(feeds);
+  return net.outputs.map((spec) => {
+    const t = out[spec.name];
+    if (!t) throw new Error(`network ${key} returned no ${spec.name}`);
+    return t;
+  });
+}
+
+function float32(t: ort.Tensor): Float32Array {
+  return t.data as Float32Array;
+}
+
+export function proxyTensor(mask: ProxyMask): ort.Tensor {
+  return new ort.Tensor("int64", mask.data, [mask.n, mask.h, mask.w]);
+}
+
+export function proxyFromTensor(t: ort.Tensor): ProxyMask {
+  const [n, h, w] = t.dims as number[];
+  return { n, h, w, data: t.data as BigInt64Array };
+}
+
+/** Condition network for `kind` (e.g. mapper.mask) on n class-id masks -> proxy-mask logits [n, K, h, w]. */
+export async function conditionLogits(rt: PackRuntime, kind: string, masks: Uint8Array, n: number): Promise<ort.Tensor> {
+  const cond = rt.pack.manifest.conditions.find((c) => c.kind === kind);
+  if (!cond) throw new Error(`pack ${rt.pack.name} does not accept ${kind} conditions`);
+  const spec = rt.pack.manifest.networks[cond.network].inputs[0];
+  const input = new ort.Tensor("int64", bytesToInt64(masks), dimsFor(spec, n));
+  const [logits] = await runNetwork(rt, cond.network, [input]);
+  return logits;
+}
+
+/** Argmax of proxy logits over K, in JS: the target proxy mask. */
+export function logitsToProxy(logits: ort.Tensor): ProxyMask {
+  const [n, k, h, w] = logits.dims as number[];
+  return argmaxClasses(float32(logits), n, k, h, w);
+}
+
+/** Standard-normal latents [seeds.length, zdim] for the pack's latent size. */
+export function latentsFor(rt: PackRuntime, seeds: readonly number[]): ort.Tensor {
+  const zdim = rt.pack.manifest.latent.size;
+  return new ort.Tensor("float32", latentBatch(seeds, zdim), [seeds.length, zdim]);
+}
+
+/** mapping: z [n, zdim] and one truncation for all -> w. */
+export async function mapLatents(rt: PackRuntime, z: ort.Tensor, truncation: number): Promise<ort.Tensor> {
+  const n = z.dims[0];
+  const trunc = new ort.Tensor("float32", new Float32Array(n).fill(truncation), [n, 1]);
+  const [w] = await runNetwork(rt, "mapping", [z, trunc]);
+  return w;
+}
+
+/** g1: w -> the split feature map and the style g2 keeps. */
+export async function synthesizeFeatures(rt: PackRuntime, w: ort.Tensor): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
+  const [features, style] = await runNetwork(rt, "g1", [w]);
+  return { features, style };
+}
+
+/** proxy: features -> their proxy mask (the source layout of each sample). */
+export async function proxyOf(rt: PackRuntime, features: ort.Tensor): Promise<ProxyMask> {
+  const [proxy] = await runNetwork(rt, "proxy", [features]);
+  return proxyFromTensor(proxy);
+}
+
+/** rearranger: features laid out like `source`, moved to the layout of `target`. */
+export async function rearrange(rt: PackRuntime, features: ort.Tensor, source: ProxyMask, target: ProxyMask): Promise<ort.Tensor> {
+  const [out] = await runNetwork(rt, "rearranger", [features, proxyTensor(source), proxyTensor(target)]);
+  return out;
+}
+
+/** g2: features and style -> image [n, 3, R, R] in [-1, 1]. */
+export async function render(rt: PackRuntime, features: ort.Tensor, style: ort.Tensor): Promise<ort.Tensor> {
+  const [image] = await runNetwork(rt, "g2", [features, style]);
+  return image;
+}

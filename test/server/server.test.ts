@@ -1,0 +1,253 @@
+// A real server on loopback with real ONNX sessions on the default pack under models/packs.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decode, encode } from "fast-png";
+import { silentLogger } from "../../server/log.ts";
+import { base64ToBytes, bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ImageResult, type Progress, type ServerMessage, type Welcome } from "../../server/protocol.ts";
+import { startServer, type RunningServer } from "../../server/server.ts";
+import { defaultTestPack, faceLayout, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
+
+const pack = defaultTestPack();
+const R = pack.manifest.resolution;
+const layout = faceLayout(pack.manifest.classes, R);
+let server: RunningServer;
+
+const generate = (id: string, extra: Record<string, unknown> = {}) => ({
+  type: "generate",
+  id,
+  pack: pack.name,
+  condition: { kind: "mask", width: R, height: R, data: bytesToBase64(layout) },
+  seed: 7,
+  variations: 1,
+  mode: "final",
+  ...extra,
+});
+
+const images = (msgs: ServerMessage[]) => msgs.filter((m): m is ImageResult => m.type === "image");
+const errorOf = (msgs: ServerMessage[]) => msgs.find((m): m is ErrorMessage => m.type === "error");
+
+beforeAll(async () => {
+  server = await startServer({ port: 0, packsDir: PACKS_DIR, log: silentLogger });
+});
+afterAll(() => server?.close());
+
+describe("WebSocket", () => {
+  it("welcomes with the packs, then answers generate with progress, PNGs of the pack's size and done", async () => {
+    const c = await TestClient.open(server.wsUrl);
+    const welcome = await c.next<Welcome>((m) => m.type === "welcome");
+    expect(welcome.packs.map((p) => p.name)).toContain(pack.name);
+    expect(welcome.provider).toBe(server.engine.provider.provider);
+    c.send(generate("r1", { variations: 3 }));
+    const msgs = await c.result("r1");
+    const stages = msgs.filter((m): m is Progress => m.type === "progress").map((m) => m.stage);
+    expect(stages).toEqual(["queued", "mapping", "generating", "encoding"]);
+    const imgs = images(msgs);
+    expect(imgs.map((i) => i.seed)).toEqual([7, 8, 9]);
+    expect(imgs.map((i) => i.index)).toEqual([0, 1, 2]);
+    for (const img of imgs) {
+      const png = decode(base64ToBytes(img.png));
+      expect([png.width, png.height, img.width, img.height]).toEqual([R, R, R, R]);
+      expect(img.timings.g2).toBeGreaterThanOrEqual(0);
+      expect(img.timings.queue).toBeGreaterThanOrEqual(0);
+    }
+    // Variations differ from each other.
+    expect(new Set(imgs.map((i) => i.png)).size).toBe(3);
+    expect(msgs.at(-1)?.type).toBe("done");
+    await c.close();
+  });
+
+  it("gives the same PNG bytes for the same seed, on any connection", async () => {
+    const a = await TestClient.open(server.wsUrl);
+    const b = await TestClient.open(server.wsUrl);
+    a.send(generate("same", { seed: 1234, variations: 2 }));
+    b.send(generate("same", { seed: 1235 }));
+    const [fromA, fromB] = await Promise.all([a.result("same"), b.result("same")]);
+    expect(images(fromA)[1].png).toBe(images(fromB)[0].png);
+    expect(images(fromA)[0].png).not.toBe(images(fromA)[1].png);
+    a.send(generate("again", { seed: 1234 }));
+    expect(images(await a.result("again"))[0].png).toBe(images(fromA)[0].png);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("replaces a waiting preview with the newer one", async () => {
+    const c = await TestClient.open(server.wsUrl);
+    c.send(generate("busy", { variations: 8 }));
+    c.send(generate("p1", { mode: "preview" }));
+    c.send(generate("p2", { mode: "preview", seed: 99 }));
+    const [busy, p1, p2] = await Promise.all([c.result("busy"), c.result("p1"), c.result("p2")]);
+    expect(images(busy).length).toBe(8);
+    expect(errorOf(p1)?.code).toBe("replaced");
+    expect(images(p2).map((i) => [i.seed, i.mode])).toEqual([[99, "preview"]]);
+    await c.close();
+  });
+
+  it("cancels running and waiting requests", async () => {
+    const c = await TestClient.open(server.wsUrl);
+    c.send(generate("run", { variations: 8 }));
+    c.send(generate("wait"));
+    c.send({ type: "cancel", id: "wait" });
+    c.send({ type: "cancel", id: "run" });
+    c.send({ type: "cancel", id: "nothing" });
+    const [run, wait, nothing] = await Promise.all([c.result("run"), c.result("wait"), c.result("nothing")]);
+    expect(errorOf(run)?.code).toBe("cancelled");
+    expect(images(run)).toEqual([]);
+    expect(errorOf(wait)?.code).toBe("cancelled");
+    expect(errorOf(nothing)?.code).toBe("unknown_request");
+    c.send(generate("after"));
+    expect(images(await c.result("after")).length).toBe(1);
+    await c.close();
+  });
+
+  it("answers bad input with its error code and keeps the socket open", async () => {
+    const c = await TestClient.open(server.wsUrl);
+    const cases: [unknown, string][] = [
+      ["{not json", "bad_json"],
+      [[1, 2], "bad_message"],
+      [{ type: "teleport", id: "x" }, "unknown_type"],
+      [generate("s1", { seed: -1 }), "bad_message"],
+      [generate("s2", { seed: 2 ** 32 }), "bad_message"],
+      [generate("s3", { seed: 1.5 }), "bad_message"],
+      [generate("s4", { seed: "7" }), "bad_message"],
+      [generate("v", { variations: 0 }), "bad_message"],
+      [generate("p", { pack: "no-such-pack" }), "unknown_pack"],
+      [generate("z", { condition: { kind: "mask", width: R + 1, height: R, data: bytesToBase64(new Uint8Array((R + 1) * R)) } }), "bad_mask_size"],
+      [generate("z2", { condition: { kind: "mask", width: R, height: R, data: bytesToBase64(new Uint8Array(R)) } }), "bad_mask_size"],
+      [generate("c", { condition: { kind: "mask", width: R, height: R, data: bytesToBase64(new Uint8Array(R * R).fill(255)) } }), "bad_class_id"],
+      [generate("k", { condition: { kind: "sketch", width: R, height: R, data: "" } }), "bad_message"],
+    ];
+    for (const [msg, code] of cases) {
+      c.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+      const err = await c.next<ErrorMessage>((m) => m.type === "error");
+      expect(err.code, JSON.stringify(msg).slice(0, 80)).toBe(code);
+      expect(err.message.length).toBeGreaterThan(10);
+    }
+    c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await c.next<ErrorMessage>((m) => m.type === "error")).code).toBe("bad_message");
+    c.send(generate("ok"));
+    expect(images(await c.result("ok")).length).toBe(1);
+    await c.close();
+  });
+
+  it("closes with 1009 on a frame over MAX_MESSAGE_BYTES; the server stays up", async () => {
+    const c = await TestClient.open(server.wsUrl);
+    c.send("x".repeat(MAX_MESSAGE_BYTES + 1));
+    await new Promise((r) => c.ws.once("close", r));
+    expect(c.closed?.code).toBe(CLOSE_MESSAGE_TOO_LARGE);
+    const again = await TestClient.open(server.wsUrl);
+    again.send(generate("ok"));
+    expect(images(await again.result("ok")).length).toBe(1);
+    await again.close();
+  });
+});
+
+describe("HTTP", () => {
+  it("GET /health says version, packs, provider and queue depth", async () => {
+    const h = await (await fetch(`${server.url}/health`)).json();
+    expect(h).toMatchObject({ status: "ok", provider: server.engine.provider.provider, defaultPack: pack.name });
+    expect(h.packs).toContain(pack.name);
+    expect(h.queue).toMatchObject({ waiting: 0, running: 0 });
+  });
+
+  it("GET /packs lists classes, palette colours, conditions and resolution", async () => {
+    const body = await (await fetch(`${server.url}/packs`)).json();
+    const info = body.packs.find((p: { name: string }) => p.name === pack.name);
+    expect(info.resolution).toBe(R);
+    expect(info.conditions).toEqual(pack.manifest.conditions.map((c) => c.kind));
+    expect(info.classes.map((c: { color: string }) => c.color)).toEqual(pack.manifest.classes.map((c) => c.color));
+  });
+
+  it("POST /generate takes raw class-id bytes and answers a PNG", async () => {
+    const res = await fetch(`${server.url}/generate?seed=7&variations=2`, { method: "POST", body: layout, headers: { "content-type": "application/octet-stream" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/png");
+    expect(res.headers.get("x-phototype-seeds")).toBe("7,8");
+    const png = decode(new Uint8Array(await res.arrayBuffer()));
+    expect([png.width, png.height]).toEqual([2 * R, R]);
+  });
+
+  it("POST /generate takes JSON and gives the same image as the WebSocket", async () => {
+    const rows = Array.from({ length: R }, (_, y) => Array.from(layout.subarray(y * R, (y + 1) * R)));
+    const res = await fetch(`${server.url}/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mask: rows, seed: 7, format: "json" }) });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    const c = await TestClient.open(server.wsUrl);
+    c.send(generate("ws"));
+    expect(images(await c.result("ws"))[0].png).toBe(body.images[0].png);
+    await c.close();
+  });
+
+  it("POST /generate snaps a palette PNG of another size to the pack's classes", async () => {
+    const big = faceLayout(pack.manifest.classes, 2 * R);
+    const png = encode({ width: 2 * R, height: 2 * R, data: paletteImage(pack.manifest.classes, big), channels: 4, depth: 8 });
+    const res = await fetch(`${server.url}/generate?seed=3&format=json`, { method: "POST", headers: { "content-type": "image/png" }, body: new Uint8Array(png) });
+    const body = await res.json();
+    expect(res.status).toBe(200);
+    expect(body.note).toMatch(/resized/);
+    expect(decode(base64ToBytes(body.images[0].png)).width).toBe(R);
+  });
+
+  it("POST /generate answers bad input with JSON errors and HTTP status", async () => {
+    const post = (query: string, body: BodyInit, type = "application/octet-stream") =>
+      fetch(`${server.url}/generate${query}`, { method: "POST", body, headers: { "content-type": type } });
+    const expectError = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect((await res.json()).code).toBe(code);
+    };
+    await expectError(await post("", new Uint8Array(5)), 400, "bad_mask_size");
+    await expectError(await post("", new Uint8Array(R * R).fill(200)), 400, "bad_class_id");
+    await expectError(await post("?seed=-1", layout), 400, "bad_message");
+    await expectError(await post("?seed=abc", layout), 400, "bad_message");
+    await expectError(await post("?pack=nope", layout), 404, "unknown_pack");
+    await expectError(await post("", "{", "application/json"), 400, "bad_json");
+    await expectError(await post("", JSON.stringify({ seed: 1 }), "application/json"), 400, "bad_message");
+    await expectError(await post("", JSON.stringify({ png: bytesToBase64(Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10, 0])) }), "application/json"), 400, "bad_image");
+    await expectError(await post("", new Uint8Array(MAX_MESSAGE_BYTES + 1)), 413, "message_too_large");
+    await expectError(await fetch(`${server.url}/nope`), 404, "not_found");
+  });
+});
+
+describe("origin and token", () => {
+  it("refuses other web origins on HTTP and WebSocket; accepts null, none and localhost", async () => {
+    expect((await fetch(`${server.url}/health`, { headers: { origin: "https://evil.example" } })).status).toBe(403);
+    for (const origin of ["null", "http://localhost:5173", "https://127.0.0.1"]) {
+      const res = await fetch(`${server.url}/health`, { headers: { origin } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+    }
+    await expect(TestClient.open(server.wsUrl, { origin: "https://evil.example" })).rejects.toThrow(/403/);
+    const figma = await TestClient.open(server.wsUrl, { origin: "null" });
+    await figma.close();
+    await expect(TestClient.open(server.wsUrl.replace(/\/ws$/, "/elsewhere"))).rejects.toThrow(/404/);
+  });
+
+  it("requires the token when one is set, refuses a public bind without one", async () => {
+    await expect(startServer({ port: 0, host: "0.0.0.0", packsDir: PACKS_DIR, log: silentLogger })).rejects.toThrow(/token/);
+    const guarded = await startServer({ port: 0, token: "s3cret", packsDir: PACKS_DIR, log: silentLogger, warmup: false });
+    try {
+      expect((await fetch(`${guarded.url}/health`)).status).toBe(401);
+      expect((await fetch(`${guarded.url}/health`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+      expect((await fetch(`${guarded.url}/health`, { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
+      expect((await fetch(`${guarded.url}/health?token=s3cret`)).status).toBe(200);
+      await expect(TestClient.open(guarded.wsUrl)).rejects.toThrow(/401/);
+      const ok = await TestClient.open(`${guarded.wsUrl}?token=s3cret`);
+      await ok.next((m) => m.type === "welcome");
+      await ok.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe("timeout", () => {
+  it("answers timeout when a request outlives the server's limit", async () => {
+    const quick = await startServer({ port: 0, packsDir: PACKS_DIR, log: silentLogger, queue: { timeoutMs: 1 } });
+    try {
+      const c = await TestClient.open(quick.wsUrl);
+      c.send(generate("slow", { variations: 8 }));
+      expect(errorOf(await c.result("slow"))?.code).toBe("timeout");
+      await c.close();
+      expect(quick.engine.queue.stats()).toMatchObject({ waiting: 0, running: 0 });
+    } finally {
+      await quick.close();
+    }
+  });
+});

@@ -1,0 +1,337 @@
+// The built UI (dist/ui.html) in headless Chromium, in a sandboxed iframe like Figma's, driven by
+// the real main-thread code on a fake canvas, talking to a real server on loopback.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Frame } from "playwright-core";
+import { startServer, type RunningServer } from "../../server/server.ts";
+import { silentLogger } from "../../server/log.ts";
+import type { GenerateRequest, PackInfo } from "../../server/protocol.ts";
+import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
+import { chromiumAvailable, launchChromium } from "./harness/chromium.ts";
+import { openPlugin, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";
+
+let server: RunningServer;
+let harness: Harness;
+let browser: Browser;
+let pack: PackInfo;
+let colours: Record<string, string>;
+const classId = (name: string) => pack.classes.find((c) => c.name === name)!.id;
+
+function startTestServer(port = 0): Promise<RunningServer> {
+  return startServer({ port, provider: "cpu", session: { intraOpNumThreads: 1 }, log: silentLogger });
+}
+
+// ------------------------------------------------------------------ page helpers (run in the iframe / harness page)
+
+type H = {
+  drawFace(c: Record<string, string>, o?: { name?: string; width?: number; height?: number; x?: number }): { frameId: string; shapeIds: string[]; names: string[] };
+  addShape(frameId: string, name: string, hex: string, x: number, y: number, w: number, h: number): string;
+  select(ids: string[]): void;
+  move(id: string, dx: number, dy: number): void;
+  results(): { id: string; name: string; parent: string | null; x: number; y: number; width: number }[];
+  snapshot(ids: string[]): unknown[];
+  fills(id: string): { color: { r: number; g: number; b: number } }[];
+  children(id: string): { id: string; name: string; type: string }[];
+  commits(): number;
+  uncommitted(): number;
+  storage(key: string): Promise<unknown>;
+};
+
+function canvas<T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A): Promise<Awaited<T>> {
+  return p.page.evaluate(
+    ([src, a]) => {
+      const h = (window as unknown as { harness: H }).harness;
+      return new Function("h", "a", `return (${src})(h, a)`)(h, a);
+    },
+    [fn.toString(), arg] as const,
+  ) as Promise<Awaited<T>>;
+}
+
+async function sentGenerates(ui: Frame): Promise<GenerateRequest[]> {
+  const sent = await ui.evaluate(() => (window as unknown as { __ws: { sent: string[] } }).__ws.sent);
+  return sent.map((s) => JSON.parse(s)).filter((m) => m.type === "generate");
+}
+
+function decodeMask(req: GenerateRequest): Uint8Array {
+  return new Uint8Array(Buffer.from(req.condition.data, "base64"));
+}
+
+function centroidX(mask: Uint8Array, size: number, id: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] === id) (sum += i % size), n++;
+  return n ? sum / n : NaN;
+}
+
+async function shownRequestId(ui: Frame): Promise<string | null> {
+  return ui.evaluate(() => document.querySelector("img.result")?.getAttribute("data-request-id") ?? null);
+}
+
+async function open(settings: Record<string, unknown> = {}, srv: RunningServer = server): Promise<OpenPlugin> {
+  const p = await openPlugin(browser, harness, { serverUrl: srv.wsUrl, seed: 1234, ...settings });
+  await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+  return p;
+}
+
+async function drawAndSelect(p: OpenPlugin, options: { name?: string; width?: number; height?: number } = {}) {
+  const face = await canvas(p, (h, a) => h.drawFace(a.colours, a.options), { colours, options });
+  await canvas(p, (h, id) => h.select([id]), face.frameId);
+  await p.ui.waitForSelector(`.frame-line[data-frame-id="${face.frameId}"]`);
+  return face;
+}
+
+describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real server", () => {
+  beforeAll(async () => {
+    await buildUiHtml({ serverUrl: defaultServerUrl(await readManifest()) }); // same default address as `npm run build`
+    server = await startTestServer();
+    harness = await startHarness();
+    browser = await launchChromium();
+    const packs = server.engine.packInfos();
+    pack = packs.find((p) => p.name === server.engine.defaultPack) ?? packs[0];
+    colours = Object.fromEntries(pack.classes.map((c) => [c.name, c.color]));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    await server?.close();
+  });
+
+  it("connects from an opaque-origin iframe and shows the pack's palette from the welcome", async () => {
+    const p = await open();
+    const status = await p.ui.textContent(".connection");
+    expect(status).toContain(pack.title);
+    const swatches = await p.ui.$$eval(".swatch", (els) => els.map((e) => ({ name: e.getAttribute("data-class"), bg: (e.querySelector(".chip") as HTMLElement).style.background })));
+    expect(swatches.map((s) => s.name)).toEqual(pack.classes.map((c) => c.name));
+    expect(await p.ui.textContent(".frame-line")).toMatch(/Select a frame/);
+    expect(await p.ui.isDisabled("button.generate")).toBe(true);
+    await p.page.close();
+  });
+
+  it("draw → Generate → an image arrives, shows, and lands as one new layer in one undo step", async () => {
+    const p = await open();
+    const face = await drawAndSelect(p);
+    const before = await canvas(p, (h, ids) => h.snapshot(ids), [face.frameId, ...face.shapeIds]);
+    const commits = await canvas(p, (h) => h.commits(), null);
+
+    await p.ui.click("button.generate");
+    await p.ui.waitForSelector('img.result[data-mode="final"]', { timeout: 30_000 });
+    await p.ui.waitForSelector('.notice[data-tone="success"]', { timeout: 10_000 });
+
+    const [req] = await sentGenerates(p.ui);
+    expect(req).toMatchObject({ mode: "final", pack: pack.name, seed: 1234, variations: 1, condition: { kind: "mask", width: pack.resolution, height: pack.resolution } });
+    const mask = decodeMask(req);
+    const R = pack.resolution;
+    expect(mask.length).toBe(R * R);
+    expect(mask[0]).toBe(classId("background"));
+    expect(mask[Math.floor(0.3 * R) * R + R / 2]).toBe(classId("skin"));
+    expect(mask[Math.floor(0.55 * R) * R + R / 2]).toBe(classId("nose"));
+
+    const results = await canvas(p, (h) => h.results(), null);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ name: "Phototype · seed 1234", parent: face.frameId, x: 0, y: 0, width: 256 });
+    expect(await p.ui.getAttribute("img.result", "data-request-id")).toBe(req.id);
+    expect(await canvas(p, (h, ids) => h.snapshot(ids), [face.frameId, ...face.shapeIds])).toEqual(before);
+    expect(await canvas(p, (h) => h.commits(), null)).toBe(commits + 1);
+    expect(await canvas(p, (h) => h.uncommitted(), null)).toBe(0);
+
+    // History remembers it (clientStorage, through the main thread) and can put it back.
+    await p.ui.waitForSelector(".history .thumb");
+    const stored = (await canvas(p, (h) => h.storage("history"), null)) as { seed: number; pack: string }[];
+    expect(stored.map((e) => [e.seed, e.pack])).toEqual([[1234, pack.name]]);
+    // The seed was not locked, so the next one is new.
+    const seedNow = Number(await p.ui.inputValue('input[aria-label="Seed"]'));
+    expect(seedNow).not.toBe(1234);
+    await p.ui.click(".history .thumb");
+    await p.ui.waitForFunction(() => document.querySelectorAll('.notice[data-tone="success"]').length === 1);
+    await expect.poll(() => canvas(p, (h) => h.results().length, null)).toBe(2);
+    expect((await canvas(p, (h) => h.results(), null))[1].name).toBe("Phototype · seed 1234");
+    await p.page.close();
+  });
+
+  it("lands variations as a row: the first over the frame, the rest to its right", async () => {
+    const p = await open({ variations: 3, seedLocked: true, seed: 77 });
+    const face = await drawAndSelect(p, { width: 320, height: 256 });
+    await p.ui.click("button.generate");
+    await p.ui.waitForSelector('.notice[data-tone="success"]', { timeout: 30_000 });
+    const results = await canvas(p, (h) => h.results(), null);
+    expect(results.map((r) => r.name)).toEqual(["Phototype · seed 77", "Phototype · seed 78", "Phototype · seed 79"]);
+    expect(results[0]).toMatchObject({ parent: face.frameId, x: 32, y: 0, width: 256 });
+    expect(results[1].x).toBeGreaterThan(320);
+    expect(results[2].x).toBeGreaterThan(results[1].x + 256);
+    expect(Number(await p.ui.inputValue('input[aria-label="Seed"]'))).toBe(77); // locked
+    await p.page.close();
+  });
+
+  it("live preview follows edits, drops stale previews and inserts nothing", async () => {
+    const p = await open();
+    const face = await drawAndSelect(p);
+    const noseId = face.shapeIds[face.names.indexOf("Nose")];
+    await p.ui.check('input[aria-label="Live preview"]');
+    await p.ui.waitForSelector('img.result[data-mode="preview"]', { timeout: 30_000 });
+    const first = await sentGenerates(p.ui);
+    expect(first.every((r) => r.mode === "preview")).toBe(true);
+
+    // A quick drag: six moves inside the debounce window make one request, not six.
+    for (let i = 0; i < 6; i++) {
+      await canvas(p, (h, id) => h.move(id, 8, 0), noseId);
+      await p.page.waitForTimeout(30);
+    }
+    await expect.poll(async () => (await sentGenerates(p.ui)).length, { timeout: 10_000 }).toBeGreaterThan(first.length);
+    await p.page.waitForTimeout(600);
+    const afterDrag = await sentGenerates(p.ui);
+    expect(afterDrag.length - first.length).toBeLessThan(6);
+    const R = pack.resolution;
+    const moved = centroidX(decodeMask(afterDrag.at(-1)!), R, classId("nose")) - centroidX(decodeMask(first[0]), R, classId("nose"));
+    expect(moved).toBeCloseTo((48 / 256) * R, 0);
+
+    // Slower edits, each past the debounce, overlap on the server; only the newest is shown.
+    for (let i = 0; i < 4; i++) {
+      await canvas(p, (h, id) => h.move(id, 0, 4), noseId);
+      await p.page.waitForTimeout(320);
+    }
+    await p.page.waitForTimeout(400);
+    const all = await sentGenerates(p.ui);
+    const newest = all.at(-1)!.id;
+    await expect.poll(() => shownRequestId(p.ui), { timeout: 20_000 }).toBe(newest);
+    expect(await p.ui.$('.notice[data-tone="error"]')).toBeNull();
+
+    // Answers that arrive out of order: the older preview's image comes after the newer one's.
+    await p.ui.evaluate(() => ((window as unknown as { __ws: { hold: boolean } }).__ws.hold = true));
+    const beforeHold = (await sentGenerates(p.ui)).length;
+    await canvas(p, (h, id) => h.move(id, 0, -8), noseId);
+    await expect.poll(async () => (await sentGenerates(p.ui)).length, { timeout: 10_000 }).toBe(beforeHold + 1);
+    await canvas(p, (h, id) => h.move(id, 0, -8), noseId);
+    await expect.poll(async () => (await sentGenerates(p.ui)).length, { timeout: 10_000 }).toBe(beforeHold + 2);
+    const [older, newer] = (await sentGenerates(p.ui)).slice(-2).map((r) => r.id);
+    // Both answered by the server (each ends with done, or "replaced" for the older one), still held.
+    await p.ui.waitForFunction(
+      ([a, b]) => {
+        const spy = (window as unknown as { __ws: { heldCount(): number } }).__ws;
+        return spy.heldCount() >= 2 && a !== b;
+      },
+      [older, newer] as const,
+    );
+    await p.page.waitForTimeout(1500);
+    await p.ui.evaluate(
+      ([a, b]) => {
+        const spy = (window as unknown as { __ws: { hold: boolean; release(order: string[]): void } }).__ws;
+        spy.hold = false;
+        spy.release([b, a]);
+      },
+      [older, newer] as const,
+    );
+    await expect.poll(() => shownRequestId(p.ui), { timeout: 10_000 }).toBe(newer);
+    await p.page.waitForTimeout(200);
+    expect(await shownRequestId(p.ui)).toBe(newer);
+    expect(await p.ui.$('.notice[data-tone="error"]')).toBeNull();
+    expect(await canvas(p, (h) => h.results().length, null)).toBe(0);
+    await p.page.close();
+  });
+
+  it("explains bad layouts in words and changes nothing on the canvas", async () => {
+    const p = await open();
+    const face = await drawAndSelect(p);
+    await canvas(p, (h, a) => h.addShape(a.frameId, "Sticker", "#00FF00", 10, 10, 30, 30), { frameId: face.frameId });
+    await p.ui.click("button.generate");
+    await p.ui.waitForSelector('.notice[data-tone="error"]');
+    const text = await p.ui.textContent(".notice");
+    expect(text).toContain("“Sticker” (#00FF00)");
+    expect(text).toMatch(/not in the palette/);
+    expect(await sentGenerates(p.ui)).toEqual([]);
+
+    const empty = await canvas(p, (h, a) => h.drawFace({}, { name: "Empty", x: 1000 }), null);
+    await canvas(p, (h, id) => h.select([id]), empty.frameId);
+    await p.ui.waitForSelector(`.frame-line[data-frame-id="${empty.frameId}"]`);
+    await p.ui.click("button.generate");
+    await p.ui.waitForFunction(() => /no filled shapes/.test(document.querySelector(".notice")?.textContent ?? ""));
+
+    const huge = await canvas(p, (h) => h.drawFace({ skin: "#F5CBA7" }, { name: "Huge", width: 5000, height: 3000, x: 3000 }), null);
+    await canvas(p, (h, id) => h.select([id]), huge.frameId);
+    await p.ui.waitForSelector(`.frame-line[data-frame-id="${huge.frameId}"]`);
+    await p.ui.click("button.generate");
+    await p.ui.waitForFunction(() => /up to 4096 px/.test(document.querySelector(".notice")?.textContent ?? ""));
+
+    await canvas(p, (h) => h.select([]), null);
+    expect(await sentGenerates(p.ui)).toEqual([]);
+    expect(await canvas(p, (h) => h.results().length, null)).toBe(0);
+    await p.page.close();
+  });
+
+  it("palette clicks recolour the selected shape, or add a named shape", async () => {
+    const p = await open();
+    const face = await drawAndSelect(p);
+    const hairId = face.shapeIds[face.names.indexOf("Hair")];
+    await canvas(p, (h, id) => h.select([id]), hairId);
+    await p.ui.waitForFunction(() => /recolour the 1 selected shape/.test(document.querySelector(".palette .hint")?.textContent ?? ""));
+    await p.ui.click('.swatch[data-class="hat"]');
+    await p.ui.waitForSelector('.notice[data-tone="info"]');
+    const fill = (await canvas(p, (h, id) => h.fills(id), hairId))[0].color;
+    const hat = parseInt(colours.hat.slice(1), 16);
+    expect([fill.r, fill.g, fill.b].map((v) => Math.round(v * 255))).toEqual([(hat >> 16) & 255, (hat >> 8) & 255, hat & 255]);
+
+    await canvas(p, (h, id) => h.select([id]), face.frameId);
+    await p.ui.waitForFunction(() => /add a shape/.test(document.querySelector(".palette .hint")?.textContent ?? ""));
+    await p.ui.click('.swatch[data-class="ear_r"]');
+    await expect.poll(async () => (await canvas(p, (h, id) => h.children(id), face.frameId)).at(-1)?.name).toBe(pack.classes.find((c) => c.name === "ear_r")!.label);
+    await p.page.close();
+  });
+
+  it("settings: explains a bad address, and a token makes a guarded server answer", async () => {
+    const guarded = await startServer({ port: 0, token: "s3cret token", provider: "cpu", session: { intraOpNumThreads: 1 }, log: silentLogger });
+    try {
+      const p = await openPlugin(browser, harness, { serverUrl: guarded.wsUrl });
+      await p.ui.waitForSelector('.connection[data-status="waiting"]', { timeout: 15_000 });
+      await p.ui.click('button[aria-label="Settings"]');
+      const address = p.ui.locator(".settings input[type=text]");
+      await address.fill("http://localhost:8787");
+      await p.ui.click(".settings button.save");
+      expect(await p.ui.textContent(".notice")).toMatch(/must start with ws:\/\//);
+      await address.fill(guarded.wsUrl);
+      await p.ui.locator(".settings input[type=password]").fill("s3cret token");
+      await p.ui.click(".settings button.save");
+      await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+      const stored = (await canvas(p, (h) => h.storage("settings"), null)) as { token: string; serverUrl: string };
+      expect(stored).toMatchObject({ token: "s3cret token", serverUrl: guarded.wsUrl });
+      await p.page.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it("survives the server dropping mid-request and restarting: says so, adds nothing, reconnects", async () => {
+    const own = await startTestServer();
+    const port = own.port;
+    let restarted: RunningServer | null = null;
+    try {
+      const p = await open({}, own);
+      await drawAndSelect(p);
+      // The server process dies the moment the final request arrives.
+      for (const ws of own.ws.wss.clients) {
+        ws.on("message", (data) => {
+          if (String(data).includes('"mode":"final"')) ws.terminate();
+        });
+      }
+      await p.ui.click("button.generate");
+      await p.ui.waitForFunction(() => /dropped while making your image/.test(document.querySelector('.notice[data-tone="error"]')?.textContent ?? ""), null, { timeout: 15_000 });
+      expect(await canvas(p, (h) => h.results().length, null)).toBe(0);
+      expect(await p.ui.$(".progress")).toBeNull();
+      await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+
+      // Now the server goes away for real: the UI says so and keeps trying.
+      await own.close();
+      await p.ui.waitForSelector('.connection[data-status="waiting"]', { timeout: 10_000 });
+      expect(await p.ui.textContent(".connection")).toMatch(/retrying/);
+      expect(await p.ui.isDisabled("button.generate")).toBe(true);
+
+      restarted = await startTestServer(port);
+      await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 30_000 });
+      await p.ui.click("button.generate");
+      await p.ui.waitForSelector('.notice[data-tone="success"]', { timeout: 30_000 });
+      expect(await canvas(p, (h) => h.results().length, null)).toBe(1);
+      await p.page.close();
+    } finally {
+      await own.close().catch(() => {});
+      await restarted?.close();
+    }
+  });
+});

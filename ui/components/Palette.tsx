@@ -1,0 +1,23 @@
+// The pack's classes as swatches. A click recolours the selected shapes, or adds a shape of that class.
+import type { PackClassInfo } from "../../server/protocol.ts";
+
+export function Palette(props: { classes: readonly PackClassInfo[]; selectedShapes: number; hasFrame: boolean; onPick(id: number): void }) {
+  const hint = !props.hasFrame
+    ? "Select a frame to draw in."
+    : props.selectedShapes > 0
+      ? `Click a part to recolour the ${props.selectedShapes} selected shape${props.selectedShapes === 1 ? "" : "s"}.`
+      : "Click a part to add a shape of it to the frame, or select shapes to recolour them.";
+  return (
+    <section class="palette" aria-label="Face parts">
+      <div class="swatches">
+        {props.classes.map((c) => (
+          <button key={c.id} class="swatch" title={`${c.label} (${c.color})`} data-class={c.name} onClick={() => props.onPick(c.id)} disabled={!props.hasFrame}>
+            <span class="chip" style={{ background: c.color }} />
+            <span class="swatch-label">{c.label.replace(/\s*\(.*\)$/, "")}</span>
+          </button>
+        ))}
+      </div>
+      <p class="hint">{hint}</p>
+    </section>
+  );
+}

@@ -1,10 +1,11 @@
-// npm run bench [-- --requests 60 --clients 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol]
+// npm run bench [-- --requests 60 --clients 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol --json FILE]
 //
 // Starts a real server (child process, loopback, default pack unless --pack) and measures
 // mask-in -> PNG-out latency over the WebSocket for 1 client and for N concurrent clients,
 // per-stage timings and throughput; then the protocol encodings (base64 JSON vs binary
 // frames) and the effect of ONNX Runtime session options on the pipeline in-process.
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     pack: { type: "string" },
     "skip-options": { type: "boolean", default: false },
     "skip-protocol": { type: "boolean", default: false },
+    /** Also write the latency rows as JSON (npm run eval folds them into docs/RESULTS.md). */
+    json: { type: "string" },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -79,10 +82,22 @@ async function runClient(wsUrl: string, request: (i: number) => object, count: n
   return samples;
 }
 
+interface Row {
+  clients: string;
+  requests: number;
+  p50: number;
+  p95: number;
+  throughput: number;
+}
+const jsonRows: Row[] = [];
+let jsonStages: Record<string, number> = {};
+
 function summarise(label: string, samples: Sample[], wallMs: number): string[] {
   const lat = samples.map((s) => s.latency);
   const images = samples.length * VARIATIONS;
   const stages = Object.keys(samples[0].timings);
+  jsonRows.push({ clients: label, requests: samples.length, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), throughput: images / (wallMs / 1000) });
+  if (label === "1") jsonStages = Object.fromEntries(stages.map((k) => [k, quantile(samples.map((s) => s.timings[k]), 0.5)]));
   const stageP50 = stages.map((k) => `${k} ${ms(quantile(samples.map((s) => s.timings[k]), 0.5))}`).join(", ");
   return [`| ${label} | ${samples.length} | ${ms(quantile(lat, 0.5))} | ${ms(quantile(lat, 0.95))} | ${(images / (wallMs / 1000)).toFixed(1)} |`, `  stages p50 (ms): ${stageP50}`];
 }
@@ -132,6 +147,8 @@ async function benchServer(): Promise<void> {
     }
     const httpWall = performance.now() - t0;
     lines.push(`| 1 (HTTP POST) | ${REQUESTS} | ${ms(quantile(http, 0.5))} | ${ms(quantile(http, 0.95))} | ${((REQUESTS * VARIATIONS) / (httpWall / 1000)).toFixed(1)} |`);
+    jsonRows.push({ clients: "1 (HTTP POST)", requests: REQUESTS, p50: quantile(http, 0.5), p95: quantile(http, 0.95), throughput: (REQUESTS * VARIATIONS) / (httpWall / 1000) });
+    if (args.json) writeFileSync(args.json, JSON.stringify({ pack: info.name, resolution: R, variations: VARIATIONS, rows: jsonRows, stages: jsonStages }, null, 2));
     console.log(lines.join("\n"));
     console.log("\n" + notes.join("\n"));
   } finally {

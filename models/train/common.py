@@ -117,3 +117,13 @@ def set_rng_state(g: torch.Generator, s: dict):
     g.set_state(s["gen"])
     random.setstate(s["py"])
     np.random.set_state(s["np"])
+
+
+def load_weights(module, state_dict, path, what):
+    """load_state_dict with a clear message when the checkpoint predates the current network code."""
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as e:
+        first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        raise UserError(f"{what} {path} does not fit the current network code ({first[:120]}); retrain that stage with --restart")
+    return module

@@ -24,7 +24,9 @@ from classes import CLASSES
 from common import REPO, UserError, load_config, run_dir, run_main, set_threads
 from fit_proxy import load_proxy
 from sampling import latents, load_generator
-from train_mapper import load_mapper
+from train_encoder import load_encoder
+from train_mapper import KINDS, load_mapper
+from train_parser import load_parser
 from train_rearranger import load_rearranger
 
 OPSET = 17
@@ -59,6 +61,15 @@ class G1(nn.Module):
 
     def forward(self, w):
         return self.G.g1(w)
+
+
+class Parser(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, image):
+        return self.p(image)
 
 
 class G2(nn.Module):
@@ -134,8 +145,13 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         p = proxy(f)
         p_tgt = p.flip(0)
         f2 = R(f, p, p_tgt)
+        photo = G.g2(f, s).clamp(-1, 1)
         cond = torch.zeros(2, G.res, G.res, dtype=torch.int64)
         cond[:, G.res // 4: 3 * G.res // 4, G.res // 4: 3 * G.res // 4] = 1
+        strokes = torch.zeros(2, 1, G.res, G.res)
+        strokes[:, :, G.res // 4, G.res // 4: 3 * G.res // 4] = 1
+        scribble = torch.full((2, G.res, G.res), 255, dtype=torch.int64)
+        scribble[:, G.res // 2, G.res // 4: 3 * G.res // 4] = 1
     parity = ParityWriter()
     nets = {
         "mapping": export_network(Mapping(G), [z, psi_t], ["z", "truncation"], ["w"], out / "mapping.onnx", parity, "mapping"),
@@ -144,11 +160,35 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "rearranger": export_network(R, [f, p, p_tgt], ["features", "proxy_src", "proxy_tgt"], ["features_out"],
                                      out / "rearranger.onnx", parity, "rearranger"),
         "g2": export_network(G2(G), [f2, s], ["features", "style"], ["image"], out / "g2.onnx", parity, "g2"),
-        "mapper.mask": export_network(mapper, [cond], ["condition"], ["proxy_logits"], out / "mapper.mask.onnx", parity, "mapper.mask"),
     }
     roles = {"mapping": "seed latent z -> style vector w (with truncation)", "g1": "w -> split feature map F and the style g2 keeps",
              "proxy": "F -> proxy mask (nearest k-means centroid per pixel)", "rearranger": "F, source proxy, target proxy -> F arranged like the target",
-             "g2": "F, style -> RGB image in [-1, 1]", "mapper.mask": "19-class face mask (class ids) -> proxy-mask logits"}
+             "g2": "F, style -> RGB image in [-1, 1]", "mapper.mask": "19-class face mask (class ids) -> proxy-mask logits",
+             "mapper.sketch": "black-stroke sketch (1 = stroke) -> proxy-mask logits",
+             "mapper.scribble": "coloured class strokes (class ids, 255 = nothing drawn) -> proxy-mask logits",
+             "mapper.edges": "edge map of a photo (Canny, 1 = edge) -> proxy-mask logits",
+             "encoder": "photo in [-1, 1] -> F and style (inversion)", "parser": "photo in [-1, 1] -> 19 face-part logits"}
+    descriptions = {"mask": "flat shapes coloured by face part (19 classes)", "sketch": "black pen strokes on white",
+                    "scribble": "a few strokes per face part in its class colour", "edges": "an edge map of a photo (classical Canny detector)"}
+    conditions, mapper_states = [], {}
+    cond_inputs = {"mask": cond, "sketch": strokes, "scribble": scribble, "edges": strokes}
+    for kind in KINDS:
+        path = run / f"mapper.{kind}.pt"
+        if not path.is_file():
+            continue
+        m, st = (mapper, mst) if kind == "mask" else load_mapper(path)
+        key = f"mapper.{kind}"
+        nets[key] = export_network(m, [cond_inputs[kind]], ["condition"], ["proxy_logits"], out / f"{key}.onnx", parity, key)
+        conditions.append({"kind": kind, "network": key, "description": descriptions[kind]})
+        mapper_states[kind] = st
+    if (run / "encoder.pt").is_file():
+        E, est = load_encoder(run / "encoder.pt")
+        nets["encoder"] = export_network(E, [photo], ["image"], ["features", "style"], out / "encoder.onnx", parity, "encoder")
+    else:
+        est = None
+    if (run / "parser.pt").is_file():
+        P, _ = load_parser(run / "parser.pt")
+        nets["parser"] = export_network(Parser(P), [photo], ["image"], ["class_logits"], out / "parser.onnx", parity, "parser")
     for k, v in nets.items():
         v["role"] = roles[k]
     (out / "parity.bin").write_bytes(bytes(parity.buf))
@@ -156,7 +196,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
                     "tolerance": PARITY_TOLERANCE, "cases": parity.cases}
 
     cfgname = cfg["name"]
-    pm, rm, mm = pst.get("metrics") or {}, rst.get("metrics") or {}, mst.get("metrics") or {}
+    pm, rm = pst.get("metrics") or {}, rst.get("metrics") or {}
     metrics = []
     if "cluster_purity" in pm:
         metrics.append(metric("cluster_purity", pm["cluster_purity"], f"share of pixels whose proxy cluster's majority parser label is their label, "
@@ -166,15 +206,30 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         metrics.append(metric("rearranger_agreement", rm["agreement_cross"], f"proxy mask of rearranged features equal to the target's, "
                               f"{rm['heldout_pairs']} held-out pairs (without rearranging: {rm['agreement_no_rearrange']}; self: {rm['agreement_self']})",
                               f"python3 models/train/train_rearranger.py --config {cfgname}"))
-    if "agreement_simplified" in mm:
-        metrics.append(metric("mapper_agreement_simplified", mm["agreement_simplified"], "mapper's proxy mask equal to the sample's own, "
-                              "from simplified (designer-like) shapes of held-out generated samples", f"python3 models/train/train_mapper.py --config {cfgname}"))
-        metrics.append(metric("mapper_agreement_exact", mm["agreement_exact"], "as above, from exact parsed masks",
-                              f"python3 models/train/train_mapper.py --config {cfgname}"))
+    if "appearance_kept" in rm:
+        metrics.append(metric("rearranger_appearance_kept", rm["appearance_kept"], "1 - colour distance(source, rearranged) / "
+                              "colour distance(source, other sample), per proxy region, held-out pairs: 1 = looks like the source",
+                              f"python3 models/train/train_rearranger.py --config {cfgname}"))
+    for kind, st in mapper_states.items():
+        m = st.get("metrics") or {}
+        if "agreement_simplified" in m:
+            cmd = f"python3 models/train/train_mapper.py --config {cfgname} --kind {kind}"
+            metrics.append(metric(f"mapper_{kind}_agreement_drawn", m["agreement_simplified"], f"mapper.{kind}'s proxy mask equal to the sample's "
+                                  "own, from user-like conditions (simplified shapes / drawn strokes) of held-out generated samples", cmd))
+            metrics.append(metric(f"mapper_{kind}_agreement_exact", m["agreement_exact"], "as above, from exact conditions", cmd))
+    if est and est.get("metrics"):
+        t = est["metrics"]["test"]
+        cmd = f"python3 models/train/train_encoder.py --config {cfgname}"
+        metrics.append(metric("inversion_test_l1", t["l1"], "mean |photo - g2(encoder(photo))| over test/ photos, pixels in [-1, 1]", cmd))
+        metrics.append(metric("inversion_test_psnr", t["psnr"], "PSNR (dB) of encoder reconstructions of test/ photos", cmd))
+        if "refined_psnr" in t:
+            metrics.append(metric("inversion_test_psnr_refined", t["refined_psnr"], f"PSNR (dB) after {t['refine_steps']} optimisation steps "
+                                  "per photo (Python only, not in the pack)", cmd))
     training = {
         "config": cfgname, "generator_arch": gst["gcfg"].get("arch", "stylegan2"), "generator_steps": gst["step"],
         "images_seen": gst["seen"], "generator_minutes": round(gst["seconds"] / 60, 1),
-        "rearranger_steps": rst["step"], "mapper_steps": mst["step"],
+        "rearranger_steps": rst["step"], "mapper_steps": {k: st["step"] for k, st in mapper_states.items()},
+        "encoder_steps": est["step"] if est else None,
         "data": "celebamask-mini train/ + unlabeled/ images for the generator; train/ masks for the face parser; test/ never",
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "torch": torch.__version__, "opset": OPSET,
     }
@@ -187,7 +242,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "feature": {"channels": int(f.shape[1]), "height": int(f.shape[2]), "width": int(f.shape[3])},
         "style": {"size": int(s.shape[1])}, "proxy": {"k": proxy.k}, "truncation": psi,
         "classes": [{"id": i, "name": n, "label": CLASS_LABELS[n], "color": c.upper()} for i, (n, c) in enumerate(CLASSES)],
-        "conditions": [{"kind": "mask", "network": "mapper.mask", "description": "flat shapes coloured by face part (19 classes)"}],
+        "conditions": conditions,
         "networks": nets, "parity": parity_entry, "metrics": metrics, "training": training,
     }
     validate_manifest(manifest)

@@ -374,27 +374,56 @@ class Rearranger(nn.Module):
     def __init__(self, k, channels, height, width, dim=128, heads=4, refine=2):
         super().__init__()
         self.k, self.heads, self.dim = k, heads, dim
-        self.attn_scale = 1.0 / math.sqrt(dim // heads)
+        # Sharp at the start (see _init_near_identity); learnable.
+        self.log_scale = nn.Parameter(torch.tensor(math.log(32.0)))
         self.register_buffer("cluster_ids", torch.arange(k).view(1, k, 1, 1))
         self.q_embed = nn.Conv2d(k, dim, 1, bias=False)
         self.k_embed = nn.Conv2d(k, dim, 1, bias=False)
-        self.pos = nn.Parameter(self._sincos(dim, height, width))
+        self.pos = nn.Parameter(self._sincos(dim, height, width, heads))
         self.q_proj, self.k_proj = nn.Linear(dim, dim), nn.Linear(dim, dim)
         self.v_proj = nn.Conv2d(channels, channels, 1)
         self.out_proj = nn.Conv2d(channels, channels, 1)
         layers = []
-        for _ in range(refine):
-            layers += [nn.Conv2d(channels + dim, channels, 3, padding=1), nn.LeakyReLU(0.2)]
+        for i in range(refine):
+            layers += [nn.Conv2d(channels + dim if i == 0 else channels, channels, 3, padding=1), nn.LeakyReLU(0.2)]
         self.refine = nn.Sequential(*layers[:-1]) if layers else None
+        self._init_near_identity()
+
+    def _init_near_identity(self):
+        """Start as "copy the same-cluster source pixel nearest this position".
+
+        Queries and keys share their initial embedding and projection, so a target pixel first
+        attends to source pixels of its own cluster near its own position; values and output pass
+        features through unchanged and the refiner adds nothing. Training then starts from a
+        rearranger that already keeps the source's appearance instead of having to discover it.
+        """
+        with torch.no_grad():
+            e = torch.randn(self.dim, self.k)
+            e = e / e.norm(dim=0, keepdim=True) * math.sqrt(self.heads)  # unit length per head
+            self.q_embed.weight.copy_(e[:, :, None, None])
+            self.k_embed.weight.copy_(e[:, :, None, None])
+            for proj in (self.q_proj, self.k_proj):
+                proj.weight.copy_(torch.eye(self.dim))
+                proj.bias.zero_()
+            for proj in (self.v_proj, self.out_proj):
+                proj.weight.copy_(torch.eye(proj.weight.shape[0])[:, :, None, None])
+                proj.bias.zero_()
+            if self.refine is not None:
+                last = self.refine[-1]
+                last.weight.zero_()
+                last.bias.zero_()
 
     @staticmethod
-    def _sincos(dim, h, w):
-        """2-D sine/cosine positions as a trainable start: the net can sharpen or loosen locality."""
-        q = dim // 4
-        freq = 1.0 / (10000 ** (torch.arange(q) / q))
+    def _sincos(dim, h, w, heads):
+        """2-D sine/cosine positions, laid out per head so every head sees both y and x.
+
+        A trainable start: the net can sharpen or loosen locality."""
+        q = dim // heads // 4
+        freq = 1.0 / (64 ** (torch.arange(q) / max(q - 1, 1)))  # from 1 rad/px down to 1/64
         ys, xs = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(), indexing="ij")
-        parts = [torch.sin(ys[..., None] * freq), torch.cos(ys[..., None] * freq), torch.sin(xs[..., None] * freq), torch.cos(xs[..., None] * freq)]
-        return torch.cat(parts, -1).permute(2, 0, 1)[None] * 0.5
+        one = [torch.sin(ys[..., None] * freq), torch.cos(ys[..., None] * freq), torch.sin(xs[..., None] * freq), torch.cos(xs[..., None] * freq)]
+        per_head = torch.cat(one, -1)
+        return torch.cat([per_head] * heads, -1).permute(2, 0, 1)[None] / math.sqrt(2 * q)
 
     def onehot(self, proxy):
         return (proxy[:, None] == self.cluster_ids).float()
@@ -407,9 +436,40 @@ class Rearranger(nn.Module):
         q = self.q_proj(q).view(b, h * w, self.heads, -1).transpose(1, 2)
         kk = self.k_proj(kk).view(b, h * w, self.heads, -1).transpose(1, 2)
         v = self.v_proj(feats).view(b, self.heads, c // self.heads, h * w).transpose(2, 3)
-        attn = torch.softmax(q @ kk.transpose(2, 3) * self.attn_scale, dim=-1)
+        attn = torch.softmax(q @ kk.transpose(2, 3) * self.log_scale.exp(), dim=-1)
         out = (attn @ v).transpose(2, 3).reshape(b, c, h, w)
         out = self.out_proj(out)
         if self.refine is not None:
             out = out + self.refine(torch.cat([out, tgt], 1))
         return out
+
+
+# ---------------------------------------------------------------- inversion encoder
+
+class Encoder(nn.Module):
+    """Photo -> (F, style): inverts a photo straight into the split feature map and g2's style.
+
+    A strided CNN down to F's size with a 1x1 head for F; the deepest map, pooled, gives the style.
+    style_act "sigmoid" for FastGAN (its style is a gate in 0..1), "none" for StyleGAN's w.
+    """
+
+    def __init__(self, res, feat_res, feat_channels, style_dim, base=32, style_act="sigmoid"):
+        super().__init__()
+        down = int(round(math.log2(res // feat_res)))
+        layers, c = [nn.Conv2d(3, base, 3, padding=1), nn.LeakyReLU(0.2)], base
+        for _ in range(down):
+            layers += [nn.Conv2d(c, c * 2, 4, stride=2, padding=1), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2)]
+            c *= 2
+        layers += [nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.LeakyReLU(0.2)]
+        self.stem = nn.Sequential(*layers)
+        self.feat_head = nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(c, feat_channels, 1))
+        self.deep = nn.Sequential(nn.Conv2d(c, c * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                                  nn.Conv2d(c * 2, c * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2))
+        self.style_head = nn.Linear(c * 2, style_dim)
+        self.style_act = style_act
+
+    def forward(self, x):
+        h = self.stem(x)
+        feats = self.feat_head(h)
+        style = self.style_head(self.deep(h).mean([2, 3]))
+        return feats, (torch.sigmoid(style) if self.style_act == "sigmoid" else style)

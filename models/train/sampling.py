@@ -1,7 +1,7 @@
 """Drawing from a trained generator: the frozen EMA copy, features and images in batches."""
 import torch
 
-from common import UserError, load_checkpoint
+from common import UserError, load_checkpoint, load_weights
 from model import make_generator
 
 
@@ -11,7 +11,7 @@ def load_generator(path, ema=True):
     if st["kind"] != "generator":
         raise UserError(f"{path} is a {st['kind']} checkpoint, not a generator")
     g = make_generator(st["gcfg"])
-    g.load_state_dict(st["g_ema" if ema else "g"])
+    load_weights(g, st["g_ema" if ema else "g"], path, "generator checkpoint")
     g.eval().requires_grad_(False)
     return g, st
 

@@ -1,11 +1,14 @@
-"""Stage: train the semantic mapper (face mask -> proxy-mask logits).
+"""Stage: train a semantic mapper (condition -> proxy-mask logits), one per condition kind.
 
 Training pairs come from generated samples: the face parser (trained on train/ only) labels each
-sample's image, k-means labels its features; the mapper learns parsed mask -> proxy mask.
-Conditions are mostly redrawn as flat, simplified shapes (conditions.py) so that what a designer
-draws maps as well as an exact parsing does. test/ is never touched.
+sample's image, k-means labels its features. The condition is made from the sample (conditions.py):
+  mask      parsed mask, mostly redrawn as flat simplified shapes, as a designer draws them
+  sketch    black outlines of the face parts (pen-tool strokes)
+  scribble  a few coloured strokes inside each part
+  edges     a classical (Canny) edge map of the sample's image
+test/ is never touched.
 
-  /usr/bin/python3 models/train/train_mapper.py --config faces64
+  /usr/bin/python3 models/train/train_mapper.py --config faces64 [--kind sketch]
 """
 import argparse
 import time
@@ -16,9 +19,9 @@ import torch.nn.functional as F
 
 from augment import random_theta, warp_mask
 from classes import NUM_CLASSES
-from common import (JsonLog, UserError, load_checkpoint, load_config, rng_state, run_dir, run_main, save_checkpoint,
+from common import (JsonLog, UserError, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main, save_checkpoint,
                     seed_everything, set_rng_state, set_threads)
-from conditions import designer_masks
+from conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from data import downsample_mask
 from fit_proxy import load_proxy
 from model import SemanticMapper
@@ -33,41 +36,65 @@ def load_mapper(path):
     if st["kind"] != "mapper":
         raise UserError(f"{path} is a {st['kind']} checkpoint, not a mapper")
     m = SemanticMapper(**st["arch"])
-    m.load_state_dict(st["model"])
+    load_weights(m, st["model"], path, "mapper checkpoint")
     return m.eval(), st
+
+
+KINDS = ("mask", "sketch", "scribble", "edges")
 
 
 @torch.no_grad()
 def make_pairs(G, proxy, parser, n, seed, psi_range):
-    """(parsed mask at image size, proxy mask at feature size) for n generated samples."""
+    """(parsed mask at image size, proxy mask at feature size, image uint8 HxWx3) for n generated samples."""
     z = latents(n, G.z_dim, seed)
     lo, hi = psi_range
     psi = lo + (hi - lo) * torch.rand(n, 1, generator=torch.Generator().manual_seed(seed))
-    masks, proxies = [], []
+    masks, proxies, images = [], [], []
     for i in range(0, n, 64):
         f, _, rgb = synthesize(G, z[i:i + 64], psi[i:i + 64])
         masks.append(parser(rgb).argmax(1).to(torch.uint8))
         proxies.append(proxy(f).to(torch.uint8))
-    return torch.cat(masks), torch.cat(proxies)
+        images.append(((rgb + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
+    return torch.cat(masks), torch.cat(proxies), torch.cat(images)
 
 
-def augment(masks, proxies, gen, rng):
-    """Designer-like redrawing of the condition, then one small affine moves condition and target alike."""
-    cond = torch.from_numpy(designer_masks(masks.numpy(), rng)).long()
+def make_conditions(kind, masks: np.ndarray, images: np.ndarray, rng, exact=False) -> torch.Tensor:
+    """The condition a user would give for these samples: int64 ids [B,H,W] or float [B,1,H,W]."""
+    if kind == "mask":
+        return torch.from_numpy(masks if exact else designer_masks(masks, rng)).long()
+    if kind == "scribble":
+        return torch.from_numpy(np.stack([scribble_from_mask(m, rng) for m in masks])).long()
+    if kind == "sketch":
+        src = masks if exact else designer_masks(masks, rng, p_simplify=0.5)
+        return torch.from_numpy(np.stack([sketch_from_mask(m, rng) for m in src]))[:, None]
+    if kind == "edges":
+        return torch.from_numpy(np.stack([edges_from_image(im) for im in images]))[:, None]
+    raise UserError(f"unknown condition kind {kind}; known: {', '.join(KINDS)}")
+
+
+def augment(kind, masks, proxies, images, gen, rng):
+    """A user-like condition for each sample, then one small affine moves condition and target alike."""
+    cond = make_conditions(kind, masks.numpy(), images.numpy(), rng)
     theta = random_theta(len(cond), gen)
-    size = cond.shape[-1]
+    size = masks.shape[-1]
     target = F.interpolate(proxies[:, None].float(), size=size, mode="nearest")[:, 0].long()
     moved = warp_mask(target, theta)
-    return warp_mask(cond, theta), downsample_mask(moved, proxies.shape[-1], int(proxies.max()) + 1)
+    if cond.dim() == 4:  # binary stroke / edge maps: nearest warp keeps them binary
+        cond = warp_mask(cond[:, 0].long(), theta)[:, None].float()
+    else:
+        cond = warp_mask(cond, theta)
+    return cond, downsample_mask(moved, proxies.shape[-1], int(proxies.max()) + 1)
 
 
 @torch.no_grad()
-def evaluate(mapper, masks, proxies, rng):
-    simple = torch.from_numpy(designer_masks(masks.numpy(), rng, p_simplify=1.0)).long()
+def evaluate(mapper, pairs, rng):
+    """Held-out proxy agreement: from exact conditions and from user-like (simplified / drawn) ones."""
+    masks, proxies, images = pairs["heldout_masks"].numpy(), pairs["heldout_proxies"].long(), pairs["heldout_images"].numpy()
     out = {}
-    for name, cond in (("exact", masks.long()), ("simplified", simple)):
+    for name, exact in (("exact", True), ("simplified", False)):
+        cond = make_conditions(mapper.kind, masks, images, rng, exact=exact)
         pred = torch.cat([mapper(cond[i:i + 64]).argmax(1) for i in range(0, len(cond), 64)])
-        out[f"agreement_{name}"] = round((pred == proxies.long()).float().mean().item(), 4)
+        out[f"agreement_{name}"] = round((pred == proxies).float().mean().item(), 4)
     return out
 
 
@@ -75,30 +102,34 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny")
     ap.add_argument("--run-dir")
+    ap.add_argument("--kind", default="mask", choices=KINDS)
     ap.add_argument("--steps", type=int)
     ap.add_argument("--restart", action="store_true")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     mc = dict(cfg["mapper"])
+    mc.update(cfg.get(f"mapper.{args.kind}", {}))  # per-kind overrides, e.g. fewer steps
     if args.steps:
         mc["steps"] = args.steps
     set_threads()
     run = run_dir(cfg, args.run_dir)
-    ckpt, pairs_file = run / "mapper.mask.pt", run / "mapper-pairs.pt"
-    G, _ = load_generator(run / "generator.pt")
+    ckpt, pairs_file = run / f"mapper.{args.kind}.pt", run / "mapper-pairs.pt"
+    G, gst = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     parser, _ = load_parser(run / "parser.pt")
     psi = cfg["gan"].get("truncation", 1.0)
-    if pairs_file.is_file() and not args.restart:
-        pairs = torch.load(pairs_file)
-    else:
+    # Pairs are made once per (generator, proxy) and shared by every kind's mapper.
+    made_from = {"generator_step": gst["step"], "proxy_centroids": float(proxy.centroids.sum()), "samples": mc["samples"]}
+    pairs = torch.load(pairs_file) if pairs_file.is_file() else None
+    if pairs is None or pairs.get("made_from") != made_from:
         t0 = time.time()
-        m, p = make_pairs(G, proxy, parser, mc["samples"], PAIR_SEED, (min(psi, 0.6), 1.0))
-        hm, hp = make_pairs(G, proxy, parser, max(64, mc["samples"] // 16), HELDOUT_SEED, (psi, psi))
-        pairs = {"masks": m, "proxies": p, "heldout_masks": hm, "heldout_proxies": hp}
+        m, p, im = make_pairs(G, proxy, parser, mc["samples"], PAIR_SEED, (min(psi, 0.6), 1.0))
+        hm, hp, him = make_pairs(G, proxy, parser, max(64, mc["samples"] // 16), HELDOUT_SEED, (psi, psi))
+        pairs = {"masks": m, "proxies": p, "images": im, "heldout_masks": hm, "heldout_proxies": hp, "heldout_images": him,
+                 "made_from": made_from}
         torch.save(pairs, pairs_file)
         print(f"made {len(m)} training pairs in {time.time() - t0:.0f}s")
-    arch = {"kind": "mask", "num_classes": NUM_CLASSES, "k": proxy.k, "base": mc["base"], "depth": mc["depth"],
+    arch = {"kind": args.kind, "num_classes": NUM_CLASSES, "k": proxy.k, "base": mc["base"], "depth": mc["depth"],
             "out_down": int(round(np.log2(G.res // G.split)))}
     gen = seed_everything(mc["seed"])
     rng = np.random.default_rng(mc["seed"])
@@ -115,7 +146,7 @@ def main(argv=None):
         rng = st["np_rng"]
         step, seconds = st["step"], st["seconds"]
         print(f"resuming {ckpt} at step {step}")
-    log = JsonLog(run / "mapper.mask.log.jsonl")
+    log = JsonLog(run / f"mapper.{args.kind}.log.jsonl")
 
     def save(metrics=None):
         save_checkpoint(ckpt, {"kind": "mapper", "arch": arch, "mc": mc, "model": mapper.state_dict(), "opt": opt.state_dict(),
@@ -123,10 +154,10 @@ def main(argv=None):
                                "seconds": seconds, "metrics": metrics})
 
     t_last = time.time()
-    masks, proxies = pairs["masks"], pairs["proxies"]
+    masks, proxies, images = pairs["masks"], pairs["proxies"], pairs["images"]
     while step < mc["steps"]:
         idx = torch.randint(len(masks), (mc["batch"],), generator=gen)
-        cond, target = augment(masks[idx], proxies[idx].long(), gen, rng)
+        cond, target = augment(args.kind, masks[idx], proxies[idx].long(), images[idx], gen, rng)
         loss = F.cross_entropy(mapper(cond), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -140,12 +171,12 @@ def main(argv=None):
             print(f"mapper step {step}/{mc['steps']} loss {loss.item():.3f}", flush=True)
         if step % mc["ckpt_every"] == 0:
             save()
-    metrics = evaluate(mapper.eval(), pairs["heldout_masks"], pairs["heldout_proxies"], np.random.default_rng(0))
+    metrics = evaluate(mapper.eval(), pairs, np.random.default_rng(0))
     metrics["train_seconds"] = round(seconds, 1)
     log.write(step=step, **metrics)
     save(metrics)
-    print(f"mapper: held-out proxy agreement {metrics['agreement_exact']:.3f} from exact masks, "
-          f"{metrics['agreement_simplified']:.3f} from simplified shapes")
+    print(f"mapper.{args.kind}: held-out proxy agreement {metrics['agreement_exact']:.3f} from exact conditions, "
+          f"{metrics['agreement_simplified']:.3f} from user-like ones")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from augment import augment_pair
 from classes import NUM_CLASSES
-from common import (JsonLog, UserError, data_root, load_checkpoint, load_config, rng_state, run_dir, run_main,
+from common import (JsonLog, UserError, data_root, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main,
                     save_checkpoint, seed_everything, set_rng_state, set_threads)
 from data import load_split, to_float
 from metrics import confusion, miou, pixel_accuracy
@@ -37,7 +37,7 @@ def load_parser(path):
     if st["kind"] != "parser":
         raise UserError(f"{path} is a {st['kind']} checkpoint, not a parser")
     p = FaceParser(NUM_CLASSES, st["cfg"]["base"], st["cfg"]["depth"])
-    p.load_state_dict(st["model"])
+    load_weights(p, st["model"], path, "parser checkpoint")
     return p.eval(), st
 
 
@@ -47,11 +47,14 @@ def main(argv=None):
     ap.add_argument("--data")
     ap.add_argument("--run-dir")
     ap.add_argument("--out", default="parser", help="checkpoint name in the run folder")
+    ap.add_argument("--section", default="parser", help="config section: parser, or eval_parser for the evaluation's own parser")
     ap.add_argument("--seed", type=int, help="overrides the config's parser seed")
     ap.add_argument("--steps", type=int, help="overrides the config's step count")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
-    pc = dict(cfg["parser"])
+    if args.section not in cfg:
+        raise UserError(f"config {cfg['name']} has no section {args.section}")
+    pc = dict(cfg[args.section])
     if args.seed is not None:
         pc["seed"] = args.seed
     if args.steps is not None:
@@ -61,7 +64,7 @@ def main(argv=None):
     ckpt = out_dir / f"{args.out}.pt"
     res = pc["resolution"]
     images, masks, _ = load_split(data_root(cfg, args.data), "train", res, with_masks=True)
-    nval = pc.get("val", 50)
+    nval = min(pc.get("val", 50), len(images) // 5)
     # The last `val` train images are held out to watch overfitting; test/ is never touched here.
     tr_i, tr_m, va_i, va_m = images[:-nval], masks[:-nval], images[-nval:], masks[-nval:]
 

@@ -42,9 +42,10 @@ def test_parser_mapper_rearranger_shapes():
     cond = torch.randint(0, 19, (2, 32, 32))
     cond[0, 0, 0] = 255  # "nothing drawn" is all-zero one-hot, not an error
     assert m(cond).shape == (2, 8, 16, 16)
-    r = Rearranger(8, 24, 16, 16, dim=32, heads=2, refine=1)
     p = torch.randint(0, 8, (2, 16, 16))
-    assert r(torch.randn(2, 24, 16, 16), p, p.flip(0)).shape == (2, 24, 16, 16)
+    for refine in (0, 1, 3):
+        r = Rearranger(8, 24, 16, 16, dim=32, heads=2, refine=refine)
+        assert r(torch.randn(2, 24, 16, 16), p, p.flip(0)).shape == (2, 24, 16, 16)
 
 
 def _steps(params, loss_fn, n=15, lr=1e-2):

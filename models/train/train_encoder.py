@@ -1,0 +1,167 @@
+"""Stage: train the inversion encoder (photo -> F, style) on generated samples and real train/ photos.
+
+Generated samples give exact targets (their F and style) and the image; real photos give only the
+image. Losses: F and style regression (generated), pixel L1 and a perceptual L1 on the face parser's
+encoder features (both), through the frozen g2. test/ photos are used only to report reconstruction.
+Optional refinement (Python only): a few Adam steps on F and style per photo against the same losses.
+
+  /usr/bin/python3 models/train/train_encoder.py --config faces64
+"""
+import argparse
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+from common import (JsonLog, UserError, data_root, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main,
+                    save_checkpoint, seed_everything, set_rng_state, set_threads)
+from data import flip_batch, load_split, to_float
+from fit_proxy import load_proxy
+from model import Encoder
+from sampling import load_generator
+from train_parser import load_parser
+
+
+def load_encoder(path):
+    st = load_checkpoint(path, "encoder checkpoint")
+    if st["kind"] != "encoder":
+        raise UserError(f"{path} is a {st['kind']} checkpoint, not an encoder")
+    e = Encoder(**st["arch"])
+    load_weights(e, st["model"], path, "encoder checkpoint")
+    return e.eval(), st
+
+
+def perceptual(parser, a, b):
+    """L1 between the parser's encoder maps (all levels) of two image batches."""
+    loss, xa, xb = 0.0, a, b
+    for i, enc in enumerate(parser.net.enc[:3]):
+        xa = enc(xa if i == 0 else F.max_pool2d(xa, 2))
+        xb = enc(xb if i == 0 else F.max_pool2d(xb, 2))
+        loss = loss + (xa - xb).abs().mean()
+    return loss
+
+
+def reconstruction_losses(E, G, parser, proxy, x, target=None):
+    f, s = E(x)
+    rec = G.g2(f, s)
+    out = {"pix": (rec - x).abs().mean(), "perc": perceptual(parser, rec, x)}
+    if target is not None:
+        tf, ts = target
+        out["feat"] = ((f - tf) / proxy.std).abs().mean()
+        out["style"] = (s - ts).abs().mean()
+    return out
+
+
+def psnr(a, b):
+    mse = ((a - b) / 2).square().mean([1, 2, 3])  # images in [-1, 1] -> [0, 1] scale
+    return (10 * torch.log10(1 / mse.clamp(min=1e-10))).mean().item()
+
+
+def refine(G, parser, x, f, s, steps=50, lr=0.05):
+    """Per-photo optimisation of (F, style) from the encoder's guess."""
+    f, s = f.detach().clone().requires_grad_(True), s.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([f, s], lr=lr)
+    for _ in range(steps):
+        rec = G.g2(f, s.clamp(0, 1) if G.__class__.__name__ == "FastGenerator" else s)
+        loss = (rec - x).abs().mean() + perceptual(parser, rec, x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return f.detach(), s.detach()
+
+
+def report(E, G, parser, images, refine_steps=0):
+    """Reconstruction of photos: pixel L1, PSNR, perceptual distance (mean over photos)."""
+    x = to_float(images)
+    with torch.no_grad():
+        f, s = E(x)
+        rec = G.g2(f, s).clamp(-1, 1)
+        out = {"l1": (rec - x).abs().mean().item(), "psnr": psnr(rec, x), "perceptual": perceptual(parser, rec, x).item()}
+    if refine_steps:
+        f2, s2 = refine(G, parser, x, f, s, refine_steps)
+        with torch.no_grad():
+            rec2 = G.g2(f2, s2).clamp(-1, 1)
+            out.update({"refined_l1": (rec2 - x).abs().mean().item(), "refined_psnr": psnr(rec2, x),
+                        "refined_perceptual": perceptual(parser, rec2, x).item(), "refine_steps": refine_steps})
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="tiny")
+    ap.add_argument("--data")
+    ap.add_argument("--run-dir")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--restart", action="store_true")
+    args = ap.parse_args(argv)
+    cfg = load_config(args.config)
+    ec = dict(cfg["encoder"])
+    if args.steps:
+        ec["steps"] = args.steps
+    set_threads()
+    run = run_dir(cfg, args.run_dir)
+    ckpt = run / "encoder.pt"
+    G, _ = load_generator(run / "generator.pt")
+    proxy, _ = load_proxy(run / "proxy.pt")
+    parser, _ = load_parser(run / "parser.pt")
+    parser.requires_grad_(False)
+    root = data_root(cfg, args.data)
+    real, _, _ = load_split(root, "train", G.res, with_masks=False)
+    arch = {"res": G.res, "feat_res": G.split, "feat_channels": G.feature_channels, "style_dim": G.style_dim,
+            "base": ec["base"], "style_act": "sigmoid" if G.__class__.__name__ == "FastGenerator" else "none"}
+    gen = seed_everything(ec["seed"])
+    E = Encoder(**arch)
+    opt = torch.optim.Adam(E.parameters(), lr=ec["lr"], betas=(0.9, 0.99))
+    step, seconds = 0, 0.0
+    if ckpt.is_file() and not args.restart:
+        st = load_checkpoint(ckpt, "encoder checkpoint")
+        if st["arch"] != arch:
+            raise UserError(f"{ckpt} was made for another shape; pass --restart")
+        E.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), set_rng_state(gen, st["rng"])
+        step, seconds = st["step"], st["seconds"]
+        print(f"resuming {ckpt} at step {step}")
+    log = JsonLog(run / "encoder.log.jsonl")
+    w = {"pix": 1.0, "perc": 1.0, "feat": 1.0, "style": 1.0}
+    psi = cfg["gan"].get("truncation", 1.0)
+
+    def save(metrics=None):
+        save_checkpoint(ckpt, {"kind": "encoder", "arch": arch, "ec": ec, "model": E.state_dict(), "opt": opt.state_dict(),
+                               "rng": rng_state(gen), "step": step, "seconds": seconds, "metrics": metrics})
+
+    t_last = time.time()
+    half = ec["batch"] // 2
+    while step < ec["steps"]:
+        with torch.no_grad():
+            z = torch.randn(half, G.z_dim, generator=gen)
+            f, s = G.g1(G.mapping(z, psi + (1 - psi) * torch.rand(half, 1, generator=gen)))
+            fake = G.g2(f, s).clamp(-1, 1)
+        idx = torch.randint(len(real), (ec["batch"] - half,), generator=gen)
+        photo, _ = flip_batch(to_float(real[idx]), None, torch.rand(len(idx), generator=gen) < 0.5)
+        lf = reconstruction_losses(E, G, parser, proxy, fake, (f, s))
+        lr_ = reconstruction_losses(E, G, parser, proxy, photo)
+        total = sum(w[k] * v for k, v in lf.items()) + ec["real_weight"] * sum(w[k] * v for k, v in lr_.items())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        step += 1
+        seconds += time.time() - t_last
+        t_last = time.time()
+        if step % 25 == 0 or step == 1:
+            row = {f"gen_{k}": round(v.item(), 4) for k, v in lf.items()} | {f"real_{k}": round(v.item(), 4) for k, v in lr_.items()}
+            log.write(step=step, **row)
+            print(f"encoder step {step}/{ec['steps']} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
+        if step % ec["ckpt_every"] == 0:
+            save()
+    E.eval()
+    test, _, _ = load_split(root, "test", G.res, with_masks=False, evaluation=True)
+    metrics = {"test": report(E, G, parser, test[: ec["report_images"]], ec["refine_steps"]), "train_seconds": round(seconds, 1)}
+    log.write(step=step, **metrics)
+    save(metrics)
+    t = metrics["test"]
+    print(f"encoder: test photos reconstructed with L1 {t['l1']:.3f}, PSNR {t['psnr']:.2f} dB"
+          + (f"; refined ({t['refine_steps']} steps) L1 {t['refined_l1']:.3f}, PSNR {t['refined_psnr']:.2f} dB" if "refined_l1" in t else ""))
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -127,3 +127,48 @@ def load_weights(module, state_dict, path, what):
         first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
         raise UserError(f"{what} {path} does not fit the current network code ({first[:120]}); retrain that stage with --restart")
     return module
+
+
+def load_stage(path, kind):
+    """A stage's checkpoint, refused with a clear line when it is missing, corrupt or of another kind."""
+    st = load_checkpoint(path, f"{kind} checkpoint")
+    if st["kind"] != kind:
+        raise UserError(f"{path} is a {st['kind']} checkpoint, not a {kind}")
+    return st
+
+
+class StageState:
+    """Save and resume for a training stage: its parts (networks, optimisers, schedulers), the RNG,
+    the step and the seconds trained. A checkpoint made for another architecture is refused."""
+
+    def __init__(self, path, kind, arch, gen, **parts):
+        self.path, self.kind, self.arch, self.gen, self.parts = Path(path), kind, arch, gen, parts
+        self.step, self.seconds, self.loaded = 0, 0.0, {}
+        self._t = time.time()
+
+    def resume(self, restart=False) -> bool:
+        if restart or not self.path.is_file():
+            return False
+        st = load_stage(self.path, self.kind)
+        if st.get("arch") != self.arch:
+            raise UserError(f"{self.path} was made for another network shape; pass --restart to start over")
+        for name, part in self.parts.items():
+            if isinstance(part, torch.nn.Module):
+                load_weights(part, st[name], self.path, f"{self.kind} checkpoint")
+            else:
+                part.load_state_dict(st[name])
+        set_rng_state(self.gen, st["rng"])
+        self.step, self.seconds, self.loaded = st["step"], st.get("seconds", 0.0), st
+        self._t = time.time()
+        print(f"resuming {self.path} at step {self.step}")
+        return True
+
+    def tick(self):
+        """One step done: count it and the wall time since the last tick."""
+        now = time.time()
+        self.step, self.seconds, self._t = self.step + 1, self.seconds + now - self._t, now
+
+    def save(self, **extra):
+        state = {"kind": self.kind, "arch": self.arch, "rng": rng_state(self.gen), "step": self.step,
+                 "seconds": round(self.seconds, 1), **{n: p.state_dict() for n, p in self.parts.items()}, **extra}
+        save_checkpoint(self.path, state)

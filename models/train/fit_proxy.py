@@ -14,7 +14,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from classes import NUM_CLASSES
-from common import load_config, run_dir, run_main, save_checkpoint, set_threads, load_checkpoint, UserError
+from common import load_config, load_stage, run_dir, run_main, save_checkpoint, set_threads
 from data import downsample_mask
 from metrics import purity
 from model import ProxyAssign
@@ -25,9 +25,7 @@ HELDOUT_SEED = 999_000  # seeds for measurement, never used to fit
 
 
 def load_proxy(path) -> ProxyAssign:
-    st = load_checkpoint(path, "proxy checkpoint")
-    if st["kind"] != "proxy":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not a proxy")
+    st = load_stage(path, "proxy")
     return ProxyAssign(st["centroids"], st["mean"], st["std"]), st
 
 

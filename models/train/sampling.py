@@ -1,15 +1,13 @@
 """Drawing from a trained generator: the frozen EMA copy, features and images in batches."""
 import torch
 
-from common import UserError, load_checkpoint, load_weights
+from common import load_stage, load_weights
 from model import make_generator
 
 
 def load_generator(path, ema=True):
     """The EMA generator from a checkpoint, frozen and in eval mode."""
-    st = load_checkpoint(path, "generator checkpoint")
-    if st["kind"] != "generator":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not a generator")
+    st = load_stage(path, "generator")
     g = make_generator(st["gcfg"])
     load_weights(g, st["g_ema" if ema else "g"], path, "generator checkpoint")
     g.eval().requires_grad_(False)

@@ -8,14 +8,11 @@ Optional refinement (Python only): a few Adam steps on F and style per photo aga
   /usr/bin/python3 models/train/train_encoder.py --config faces64
 """
 import argparse
-import math
-import time
 
 import torch
 import torch.nn.functional as F
 
-from common import (JsonLog, UserError, data_root, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main,
-                    save_checkpoint, seed_everything, set_rng_state, set_threads)
+from common import JsonLog, StageState, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from data import flip_batch, load_split, to_float
 from fit_proxy import load_proxy
 from model import Encoder
@@ -24,9 +21,7 @@ from train_parser import load_parser
 
 
 def load_encoder(path):
-    st = load_checkpoint(path, "encoder checkpoint")
-    if st["kind"] != "encoder":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not an encoder")
+    st = load_stage(path, "encoder")
     e = Encoder(**st["arch"])
     load_weights(e, st["model"], path, "encoder checkpoint")
     return e.eval(), st
@@ -101,7 +96,6 @@ def main(argv=None):
         ec["steps"] = args.steps
     set_threads()
     run = run_dir(cfg, args.run_dir)
-    ckpt = run / "encoder.pt"
     G, _ = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     parser, _ = load_parser(run / "parser.pt")
@@ -113,25 +107,13 @@ def main(argv=None):
     gen = seed_everything(ec["seed"])
     E = Encoder(**arch)
     opt = torch.optim.Adam(E.parameters(), lr=ec["lr"], betas=(0.9, 0.99))
-    step, seconds = 0, 0.0
-    if ckpt.is_file() and not args.restart:
-        st = load_checkpoint(ckpt, "encoder checkpoint")
-        if st["arch"] != arch:
-            raise UserError(f"{ckpt} was made for another shape; pass --restart")
-        E.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), set_rng_state(gen, st["rng"])
-        step, seconds = st["step"], st["seconds"]
-        print(f"resuming {ckpt} at step {step}")
+    state = StageState(run / "encoder.pt", "encoder", arch, gen, model=E, opt=opt)
+    state.resume(args.restart)
     log = JsonLog(run / "encoder.log.jsonl")
     w = {"pix": 1.0, "perc": 1.0, "feat": 1.0, "style": 1.0}
     psi = cfg["gan"].get("truncation", 1.0)
-
-    def save(metrics=None):
-        save_checkpoint(ckpt, {"kind": "encoder", "arch": arch, "ec": ec, "model": E.state_dict(), "opt": opt.state_dict(),
-                               "rng": rng_state(gen), "step": step, "seconds": seconds, "metrics": metrics})
-
-    t_last = time.time()
     half = ec["batch"] // 2
-    while step < ec["steps"]:
+    while state.step < ec["steps"]:
         with torch.no_grad():
             z = torch.randn(half, G.z_dim, generator=gen)
             f, s = G.g1(G.mapping(z, psi + (1 - psi) * torch.rand(half, 1, generator=gen)))
@@ -144,20 +126,18 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
-        step += 1
-        seconds += time.time() - t_last
-        t_last = time.time()
-        if step % 25 == 0 or step == 1:
+        state.tick()
+        if state.step % 25 == 0 or state.step == 1:
             row = {f"gen_{k}": round(v.item(), 4) for k, v in lf.items()} | {f"real_{k}": round(v.item(), 4) for k, v in lr_.items()}
-            log.write(step=step, **row)
-            print(f"encoder step {step}/{ec['steps']} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
-        if step % ec["ckpt_every"] == 0:
-            save()
+            log.write(step=state.step, **row)
+            print(f"encoder step {state.step}/{ec['steps']} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
+        if state.step % ec["ckpt_every"] == 0:
+            state.save(ec=ec)
     E.eval()
     test, _, _ = load_split(root, "test", G.res, with_masks=False, evaluation=True)
-    metrics = {"test": report(E, G, parser, test[: ec["report_images"]], ec["refine_steps"]), "train_seconds": round(seconds, 1)}
-    log.write(step=step, **metrics)
-    save(metrics)
+    metrics = {"test": report(E, G, parser, test[: ec["report_images"]], ec["refine_steps"]), "train_seconds": round(state.seconds, 1)}
+    log.write(step=state.step, **metrics)
+    state.save(ec=ec, metrics=metrics)
     t = metrics["test"]
     print(f"encoder: test photos reconstructed with L1 {t['l1']:.3f}, PSNR {t['psnr']:.2f} dB"
           + (f"; refined ({t['refine_steps']} steps) L1 {t['refined_l1']:.3f}, PSNR {t['refined_psnr']:.2f} dB" if "refined_l1" in t else ""))

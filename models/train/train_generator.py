@@ -64,7 +64,9 @@ def train(cfg, args):
     G, D = make_generator(gcfg).to(dev), Discriminator(gcfg).to(dev)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     r1_ratio = tc["r1_every"] / (tc["r1_every"] + 1)
-    opt_g = torch.optim.Adam(G.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]))
+    # FastGAN's plain convs want a far smaller step than StyleGAN's equalized-lr layers (its paper: 2e-4, betas 0.5/0.999).
+    g_lr, g_betas = tc.get("g_lr", tc["lr"]), tuple(tc.get("g_betas", tc["betas"]))
+    opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=tc["lr"] * r1_ratio, betas=tuple(b ** r1_ratio for b in tc["betas"]))
     fixed_z = torch.randn(64, gcfg["z_dim"], generator=torch.Generator().manual_seed(1234))
     step, seen, seconds = 0, 0, 0.0
@@ -74,6 +76,8 @@ def train(cfg, args):
             raise UserError(f"{ckpt} was made with another generator config; pass --restart to start over")
         G.load_state_dict(st["g"]), D.load_state_dict(st["d"]), G_ema.load_state_dict(st["g_ema"])
         opt_g.load_state_dict(st["opt_g"]), opt_d.load_state_dict(st["opt_d"])
+        for group in opt_g.param_groups:  # the config's step size wins over the checkpoint's
+            group["lr"], group["betas"] = g_lr, g_betas
         set_rng_state(gen, st["rng"])
         step, seen, seconds = st["step"], st["seen"], st["seconds"]
         print(f"resuming {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 
 from augment import random_theta, warp_mask
 from classes import NUM_CLASSES
-from common import (JsonLog, UserError, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main, save_checkpoint,
-                    seed_everything, set_rng_state, set_threads)
+from common import JsonLog, StageState, UserError, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from data import downsample_mask
 from fit_proxy import load_proxy
@@ -32,9 +31,7 @@ PAIR_SEED, HELDOUT_SEED = 500_000, 888_000
 
 
 def load_mapper(path):
-    st = load_checkpoint(path, "mapper checkpoint")
-    if st["kind"] != "mapper":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not a mapper")
+    st = load_stage(path, "mapper")
     m = SemanticMapper(**st["arch"])
     load_weights(m, st["model"], path, "mapper checkpoint")
     return m.eval(), st
@@ -136,26 +133,12 @@ def main(argv=None):
     mapper = SemanticMapper(**arch)
     opt = torch.optim.AdamW(mapper.parameters(), lr=mc["lr"], weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=mc["lr"], total_steps=mc["steps"], pct_start=0.1)
-    step, seconds = 0, 0.0
-    if ckpt.is_file() and not args.restart:
-        st = load_checkpoint(ckpt, "mapper checkpoint")
-        if st["arch"] != arch:
-            raise UserError(f"{ckpt} was made for another shape; pass --restart")
-        mapper.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
-        set_rng_state(gen, st["rng"])
-        rng = st["np_rng"]
-        step, seconds = st["step"], st["seconds"]
-        print(f"resuming {ckpt} at step {step}")
+    state = StageState(ckpt, "mapper", arch, gen, model=mapper, opt=opt, sched=sched)
+    if state.resume(args.restart):
+        rng = state.loaded["np_rng"]
     log = JsonLog(run / f"mapper.{args.kind}.log.jsonl")
-
-    def save(metrics=None):
-        save_checkpoint(ckpt, {"kind": "mapper", "arch": arch, "mc": mc, "model": mapper.state_dict(), "opt": opt.state_dict(),
-                               "sched": sched.state_dict(), "rng": rng_state(gen), "np_rng": rng, "step": step,
-                               "seconds": seconds, "metrics": metrics})
-
-    t_last = time.time()
     masks, proxies, images = pairs["masks"], pairs["proxies"], pairs["images"]
-    while step < mc["steps"]:
+    while state.step < mc["steps"]:
         idx = torch.randint(len(masks), (mc["batch"],), generator=gen)
         cond, target = augment(args.kind, masks[idx], proxies[idx].long(), images[idx], gen, rng)
         loss = F.cross_entropy(mapper(cond), target)
@@ -163,18 +146,16 @@ def main(argv=None):
         loss.backward()
         opt.step()
         sched.step()
-        step += 1
-        seconds += time.time() - t_last
-        t_last = time.time()
-        if step % 25 == 0 or step == 1:
-            log.write(step=step, loss=round(loss.item(), 4))
-            print(f"mapper step {step}/{mc['steps']} loss {loss.item():.3f}", flush=True)
-        if step % mc["ckpt_every"] == 0:
-            save()
+        state.tick()
+        if state.step % 25 == 0 or state.step == 1:
+            log.write(step=state.step, loss=round(loss.item(), 4))
+            print(f"mapper.{args.kind} step {state.step}/{mc['steps']} loss {loss.item():.3f}", flush=True)
+        if state.step % mc["ckpt_every"] == 0:
+            state.save(mc=mc, np_rng=rng)
     metrics = evaluate(mapper.eval(), pairs, np.random.default_rng(0))
-    metrics["train_seconds"] = round(seconds, 1)
-    log.write(step=step, **metrics)
-    save(metrics)
+    metrics["train_seconds"] = round(state.seconds, 1)
+    log.write(step=state.step, **metrics)
+    state.save(mc=mc, np_rng=rng, metrics=metrics)
     print(f"mapper.{args.kind}: held-out proxy agreement {metrics['agreement_exact']:.3f} from exact conditions, "
           f"{metrics['agreement_simplified']:.3f} from user-like ones")
 

@@ -6,15 +6,13 @@ The evaluation parser is a second run of this script with --out eval_parser and 
   /usr/bin/python3 models/train/train_parser.py --config faces64
 """
 import argparse
-import time
 
 import torch
 import torch.nn.functional as F
 
 from augment import augment_pair
 from classes import NUM_CLASSES
-from common import (JsonLog, UserError, data_root, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main,
-                    save_checkpoint, seed_everything, set_rng_state, set_threads)
+from common import JsonLog, StageState, UserError, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from data import load_split, to_float
 from metrics import confusion, miou, pixel_accuracy
 from model import FaceParser
@@ -33,10 +31,8 @@ def evaluate(parser, images, masks, batch=50):
 
 
 def load_parser(path):
-    st = load_checkpoint(path, "parser checkpoint")
-    if st["kind"] != "parser":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not a parser")
-    p = FaceParser(NUM_CLASSES, st["cfg"]["base"], st["cfg"]["depth"])
+    st = load_stage(path, "parser")
+    p = FaceParser(**st["arch"])
     load_weights(p, st["model"], path, "parser checkpoint")
     return p.eval(), st
 
@@ -61,7 +57,6 @@ def main(argv=None):
         pc["steps"] = args.steps
     set_threads()
     out_dir = run_dir(cfg, args.run_dir)
-    ckpt = out_dir / f"{args.out}.pt"
     res = pc["resolution"]
     images, masks, _ = load_split(data_root(cfg, args.data), "train", res, with_masks=True)
     nval = min(pc.get("val", 50), len(images) // 5)
@@ -69,29 +64,16 @@ def main(argv=None):
     tr_i, tr_m, va_i, va_m = images[:-nval], masks[:-nval], images[-nval:], masks[-nval:]
 
     gen = seed_everything(pc["seed"])
-    parser = FaceParser(NUM_CLASSES, pc["base"], pc["depth"])
+    arch = {"num_classes": NUM_CLASSES, "base": pc["base"], "depth": pc["depth"]}
+    parser = FaceParser(**arch)
     opt = torch.optim.AdamW(parser.parameters(), lr=pc["lr"], weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=pc["lr"], total_steps=pc["steps"], pct_start=0.1)
-    step = 0
-    if ckpt.is_file():
-        st = load_checkpoint(ckpt, "parser checkpoint")
-        parser.load_state_dict(st["model"])
-        if st.get("step", 0) >= pc["steps"]:
-            print(f"{ckpt} is already trained ({st['step']} steps): {st.get('metrics')}")
-            return
-        opt.load_state_dict(st["opt"])
-        sched.load_state_dict(st["sched"])
-        set_rng_state(gen, st["rng"])
-        step = st["step"]
-        print(f"resuming {ckpt} at step {step}")
+    state = StageState(out_dir / f"{args.out}.pt", "parser", arch, gen, model=parser, opt=opt, sched=sched)
+    if state.resume() and state.step >= pc["steps"]:
+        print(f"{state.path} is already trained ({state.step} steps): {state.loaded.get('metrics')}")
+        return
     log = JsonLog(out_dir / f"{args.out}.log.jsonl")
-    t0 = time.time()
-
-    def save(metrics=None):
-        save_checkpoint(ckpt, {"kind": "parser", "cfg": pc, "model": parser.state_dict(), "opt": opt.state_dict(),
-                               "sched": sched.state_dict(), "rng": rng_state(gen), "step": step, "metrics": metrics})
-
-    while step < pc["steps"]:
+    while state.step < pc["steps"]:
         idx = torch.randint(len(tr_i), (pc["batch"],), generator=gen)
         x, m = augment_pair(to_float(tr_i[idx]), tr_m[idx], gen)
         loss = F.cross_entropy(parser(x), m)
@@ -99,16 +81,16 @@ def main(argv=None):
         loss.backward()
         opt.step()
         sched.step()
-        step += 1
-        if step % 50 == 0 or step == pc["steps"]:
-            log.write(step=step, loss=round(loss.item(), 4))
-            print(f"parser step {step}/{pc['steps']} loss {loss.item():.3f} {time.time() - t0:.0f}s", flush=True)
-        if step % pc.get("ckpt_every", 500) == 0:
-            save()
+        state.tick()
+        if state.step % 50 == 0 or state.step == pc["steps"]:
+            log.write(step=state.step, loss=round(loss.item(), 4))
+            print(f"parser step {state.step}/{pc['steps']} loss {loss.item():.3f} {state.seconds:.0f}s", flush=True)
+        if state.step % pc.get("ckpt_every", 500) == 0:
+            state.save(cfg=pc)
     metrics = evaluate(parser, va_i, va_m)
-    metrics["train_seconds"] = round(time.time() - t0, 1)
-    log.write(step=step, **metrics)
-    save(metrics)
+    metrics["train_seconds"] = round(state.seconds, 1)
+    log.write(step=state.step, **metrics)
+    state.save(cfg=pc, metrics=metrics)
     print(f"parser done: held-out train mIoU {metrics['miou']:.3f}, pixel accuracy {metrics['pixel_accuracy']:.3f}")
 
 

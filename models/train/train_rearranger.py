@@ -9,13 +9,11 @@ For samples a, b (frozen G, frozen proxy):
   /usr/bin/python3 models/train/train_rearranger.py --config faces64
 """
 import argparse
-import time
 
 import torch
 import torch.nn.functional as F
 
-from common import (JsonLog, UserError, load_checkpoint, load_weights, load_config, rng_state, run_dir, run_main, save_checkpoint,
-                    seed_everything, set_rng_state, set_threads)
+from common import JsonLog, StageState, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from fit_proxy import load_proxy
 from model import Rearranger
 from sampling import latents, load_generator
@@ -24,9 +22,7 @@ HELDOUT_SEED = 777_000
 
 
 def load_rearranger(path):
-    st = load_checkpoint(path, "rearranger checkpoint")
-    if st["kind"] != "rearranger":
-        raise UserError(f"{path} is a {st['kind']} checkpoint, not a rearranger")
+    st = load_stage(path, "rearranger")
     r = Rearranger(**st["arch"])
     load_weights(r, st["model"], path, "rearranger checkpoint")
     return r.eval(), st
@@ -132,7 +128,6 @@ def main(argv=None):
         rc["steps"] = args.steps
     set_threads()
     run = run_dir(cfg, args.run_dir)
-    ckpt = run / "rearranger.pt"
     G, _ = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     c, h = G.feature_channels, G.split
@@ -140,25 +135,13 @@ def main(argv=None):
     gen = seed_everything(rc["seed"])
     R = Rearranger(**arch)
     opt = torch.optim.Adam(R.parameters(), lr=rc["lr"], betas=(0.9, 0.99))
-    step, seconds = 0, 0.0
-    if ckpt.is_file() and not args.restart:
-        st = load_checkpoint(ckpt, "rearranger checkpoint")
-        if st["arch"] != arch:
-            raise UserError(f"{ckpt} was made for another shape; pass --restart")
-        R.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), set_rng_state(gen, st["rng"])
-        step, seconds = st["step"], st["seconds"]
-        print(f"resuming {ckpt} at step {step}")
+    state = StageState(run / "rearranger.pt", "rearranger", arch, gen, model=R, opt=opt)
+    state.resume(args.restart)
     psi = cfg["gan"].get("truncation", 1.0)
     pairs = Pairs(G, proxy, (min(psi, 0.6), 1.0))
     log = JsonLog(run / "rearranger.log.jsonl")
     weights = {k: rc[f"w_{k}"] for k in ("rec", "img", "mask", "style", "cycle")}
-
-    def save(metrics=None):
-        save_checkpoint(ckpt, {"kind": "rearranger", "arch": arch, "rc": rc, "model": R.state_dict(), "opt": opt.state_dict(),
-                               "rng": rng_state(gen), "step": step, "seconds": seconds, "metrics": metrics})
-
-    t_last = time.time()
-    while step < rc["steps"]:
+    while state.step < rc["steps"]:
         fa, sa, pa = pairs.draw(rc["batch"], gen)
         _, _, pb = pairs.draw(rc["batch"], gen)
         parts = losses(R, G, proxy, fa, sa, pa, pb, rc["tau"])
@@ -166,18 +149,16 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
-        step += 1
-        seconds += time.time() - t_last
-        t_last = time.time()
-        if step % 25 == 0 or step == 1:
-            log.write(step=step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in parts.items()})
-            print(f"rearranger step {step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in parts.items()), flush=True)
-        if step % rc["ckpt_every"] == 0:
-            save()
+        state.tick()
+        if state.step % 25 == 0 or state.step == 1:
+            log.write(step=state.step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in parts.items()})
+            print(f"rearranger step {state.step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in parts.items()), flush=True)
+        if state.step % rc["ckpt_every"] == 0:
+            state.save(rc=rc)
     metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"])
-    metrics["train_seconds"] = round(seconds, 1)
-    log.write(step=step, **metrics)
-    save(metrics)
+    metrics["train_seconds"] = round(state.seconds, 1)
+    log.write(step=state.step, **metrics)
+    state.save(rc=rc, metrics=metrics)
     print(f"rearranger: held-out agreement with target {metrics['agreement_cross']:.3f} "
           f"(self {metrics['agreement_self']:.3f}, without rearranging {metrics['agreement_no_rearrange']:.3f}), "
           f"appearance kept {metrics['appearance_kept']:.3f}, self reconstruction error {metrics['self_rec_error']:.3f} sd")

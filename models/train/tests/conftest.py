@@ -19,6 +19,7 @@ def dataset(tmp_path_factory):
 def tiny_run(dataset, tmp_path_factory):
     """Every stage of the tiny config, end to end, in a temporary run folder."""
     import fit_proxy
+    import train_encoder
     import train_generator
     import train_mapper
     import train_parser
@@ -30,5 +31,7 @@ def tiny_run(dataset, tmp_path_factory):
     train_generator.main(common + ["--data", str(dataset), "--steps", "8"])
     fit_proxy.main(common)
     train_rearranger.main(common + ["--steps", "4"])
-    train_mapper.main(common + ["--steps", "4"])
+    for kind in ("mask", "sketch", "scribble", "edges"):
+        train_mapper.main(common + ["--steps", "4", "--kind", kind])
+    train_encoder.main(common + ["--data", str(dataset), "--steps", "3"])
     return run

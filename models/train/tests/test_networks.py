@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from common import load_config
-from model import Discriminator, FaceParser, ProxyAssign, Rearranger, SemanticMapper, diff_augment, make_generator
+from model import Discriminator, Encoder, FaceParser, ProxyAssign, Rearranger, SemanticMapper, diff_augment, make_generator
 from train_rearranger import losses as rearranger_losses
 
 CFG = load_config("tiny")
@@ -38,6 +38,11 @@ def test_discriminator_and_augment_shapes():
 
 def test_parser_mapper_rearranger_shapes():
     assert FaceParser(19, 8, 3)(torch.randn(2, 3, 32, 32)).shape == (2, 19, 32, 32)
+    e = Encoder(32, 16, 24, 12, base=8, style_act="sigmoid")
+    f, st = e(torch.randn(2, 3, 32, 32))
+    assert f.shape == (2, 24, 16, 16) and st.shape == (2, 12) and (st >= 0).all() and (st <= 1).all()
+    for kind in ("sketch", "edges"):
+        assert SemanticMapper(kind, 19, 8, base=8, depth=3, out_down=1)(torch.rand(2, 1, 32, 32)).shape == (2, 8, 16, 16)
     m = SemanticMapper("mask", 19, 8, base=8, depth=3, out_down=1)
     cond = torch.randint(0, 19, (2, 32, 32))
     cond[0, 0, 0] = 255  # "nothing drawn" is all-zero one-hot, not an error
@@ -76,14 +81,35 @@ def test_a_few_steps_lower_each_loss():
     a, b = _steps(mapper.parameters(), lambda: F.cross_entropy(mapper(cond), tgt))
     assert b < a, f"mapper loss {a} -> {b}"
 
+    enc, photos = Encoder(32, 16, g.feature_channels, g.style_dim, base=8, style_act="none"), torch.rand(4, 3, 32, 32) * 2 - 1
     g.eval().requires_grad_(False)
+    a, b = _steps(enc.parameters(), lambda: (g.g2(*enc(photos)) - photos).abs().mean(), lr=2e-3)
+    assert b < a, f"encoder reconstruction loss {a} -> {b}"
     with torch.no_grad():
         f, s = g.g1(g.mapping(torch.randn(64, g.z_dim)))
     flat = f.permute(0, 2, 3, 1).reshape(-1, f.shape[1])
     proxy = ProxyAssign(flat[torch.randperm(len(flat))[:8]], flat.mean(0), flat.std(0))
     pa = proxy(f[:4])
     pb = proxy(f[4:8])
-    r = Rearranger(8, f.shape[1], 16, 16, dim=32, heads=2, refine=1)
     for name in ("rec", "img", "mask", "style", "cycle"):
-        a, b = _steps(r.parameters(), lambda: rearranger_losses(r, g, proxy, f[:4], s[:4], pa, pb, 0.1)[name], n=10, lr=2e-3)
+        torch.manual_seed(1)
+        r = Rearranger(8, f.shape[1], 16, 16, dim=32, heads=2, refine=1)
+        a, b = _steps(r.parameters(), lambda: rearranger_losses(r, g, proxy, f[:4], s[:4], pa, pb, 0.1)[name], n=10, lr=5e-4)
         assert b < a, f"rearranger {name} loss {a} -> {b}"
+
+
+def test_condition_renderers_look_like_user_input():
+    import numpy as np
+    from conditions import NO_STROKE, edges_from_image, scribble_from_mask, simplify_mask, sketch_from_mask
+    from synthetic_data import face
+    rng = np.random.default_rng(0)
+    img, mask = face(rng)
+    simple = simplify_mask(mask, rng)
+    assert simple.shape == mask.shape and (simple == mask).mean() > 0.8  # same layout, flatter shapes
+    sk = sketch_from_mask(mask, rng, drop_p=0.0)
+    assert set(np.unique(sk)) <= {0.0, 1.0} and 0.02 < sk.mean() < 0.4  # thin lines, mostly paper
+    sc = scribble_from_mask(mask, rng, keep_p=1.0)
+    drawn = sc != NO_STROKE
+    assert 0.01 < drawn.mean() < 0.6 and (sc[drawn] == mask[drawn]).all()  # strokes stay inside their part
+    ed = edges_from_image(img)
+    assert set(np.unique(ed)) <= {0.0, 1.0} and 0.01 < ed.mean() < 0.5

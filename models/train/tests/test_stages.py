@@ -58,7 +58,12 @@ def test_export_writes_a_valid_pack_that_onnx_runtime_matches(tiny_run, tmp_path
     export_pack.main(["--config", "tiny", "--run-dir", str(tiny_run), "--packs-dir", str(packs), "--pack", "tiny"])
     pack = packs / "tiny"
     manifest = json.loads((pack / "pack.json").read_text())
-    assert set(manifest["networks"]) >= {"mapping", "g1", "proxy", "rearranger", "g2", "mapper.mask"}
+    assert set(manifest["networks"]) == {"mapping", "g1", "proxy", "rearranger", "g2", "mapper.mask", "mapper.sketch",
+                                         "mapper.scribble", "mapper.edges", "encoder", "parser"}
+    assert [c["kind"] for c in manifest["conditions"]] == ["mask", "sketch", "scribble", "edges"]
+    names = {m["name"] for m in manifest["metrics"]}
+    assert {"cluster_purity", "rearranger_agreement", "rearranger_appearance_kept", "mapper_sketch_agreement_drawn",
+            "inversion_test_psnr"} <= names
     for net in manifest["networks"].values():
         assert export_pack.sha256(pack / net["file"]) == net["sha256"]
     assert manifest["license"]["commercialUse"] is False and "non-commercial" in manifest["license"]["text"]

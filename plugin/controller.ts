@@ -1,8 +1,11 @@
 // The main thread's wiring: selection → target frame, messages from the UI, live-preview
 // triggers. Everything that touches `figma` is here or in the small modules it calls.
-import type { FrameProblem, MainToUi, UiToMain } from "./messages.ts";
-import { frameInfo, readFrame } from "./read-shapes.ts";
-import { insertResults } from "./insert-results.ts";
+import type { FrameInfo, FrameProblem, MainToUi, UiToMain } from "./messages.ts";
+import { frameInfo, photoLinkOf, readFrame } from "./read-shapes.ts";
+import { readStrokes } from "./read-strokes.ts";
+import { insertBeside, insertResults } from "./insert-results.ts";
+import { createLayoutFrame } from "./layout-frame.ts";
+import { exportPhoto, findPhoto } from "./photo-source.ts";
 import { addClassShape, recolour, recolourTargets } from "./palette-edit.ts";
 import { resolveTarget, type TargetFrame } from "./target-frame.ts";
 import { isRelevantChange } from "./watch.ts";
@@ -41,6 +44,15 @@ export function startPlugin(html: string): PluginHandle {
     return node;
   }
 
+  /** frameInfo plus the photo link of an edit frame, checked against the document (async). */
+  async function describe(frame: TargetFrame): Promise<FrameInfo> {
+    const info = frameInfo(frame);
+    const link = photoLinkOf(frame);
+    if (!link) return { ...info, source: null };
+    const photo = await figma.getNodeByIdAsync(link.nodeId);
+    return { ...info, source: { ...link, present: !!photo && !photo.removed } };
+  }
+
   async function reportSelection(): Promise<void> {
     const selection = figma.currentPage.selection;
     let problem: FrameProblem | null = null;
@@ -54,7 +66,7 @@ export function startPlugin(html: string): PluginHandle {
     lastProblem = problem;
     emit({
       type: "selection",
-      frame: frame ? frameInfo(frame) : null,
+      frame: frame ? await describe(frame) : null,
       problem,
       selectedShapes: frame ? recolourTargets(frame, selection).length : 0,
     });
@@ -84,8 +96,60 @@ export function startPlugin(html: string): PluginHandle {
           return;
         }
         const result = readFrame(frame);
-        if (result.ok) readIds = new Set(result.snapshot.shapes.map((s) => s.id));
+        if (result.ok) {
+          readIds = new Set(result.snapshot.shapes.map((s) => s.id));
+          result.snapshot.frame = await describe(frame);
+          const inFrame = new Set(result.snapshot.shapes.map((s) => s.id));
+          result.snapshot.selectedIds = figma.currentPage.selection.map((n) => n.id).filter((id) => inFrame.has(id));
+        }
         emit({ type: "frame-read", token: msg.token, result });
+        return;
+      }
+      case "read-strokes": {
+        const frame = await target();
+        if (!frame) {
+          const problem = lastProblem ?? { code: "frame_gone", message: "The frame was deleted. Select a frame." };
+          emit({ type: "strokes-read", token: msg.token, result: { ok: false, problem } });
+          return;
+        }
+        const result = readStrokes(frame);
+        if (result.ok) readIds = new Set(result.snapshot.strokes.map((s) => s.id));
+        emit({ type: "strokes-read", token: msg.token, result });
+        return;
+      }
+      case "read-photo": {
+        let node: SceneNode | null = null;
+        if (msg.nodeId) {
+          const found = await figma.getNodeByIdAsync(msg.nodeId);
+          if (!found || found.removed || !("exportAsync" in found)) {
+            emit({ type: "photo-read", token: msg.token, result: { ok: false, problem: { code: "photo_gone", message: "The photo this frame was made from is gone (deleted or on another page)." } } });
+            return;
+          }
+          node = found as SceneNode;
+        } else {
+          const found = findPhoto(figma.currentPage.selection, await target());
+          if (!found.node) {
+            emit({ type: "photo-read", token: msg.token, result: { ok: false, problem: found.problem } });
+            return;
+          }
+          node = found.node;
+        }
+        emit({ type: "photo-read", token: msg.token, result: await exportPhoto(node, msg.maxSide) });
+        return;
+      }
+      case "create-layout": {
+        const photo = await figma.getNodeByIdAsync(msg.photoNodeId);
+        if (!photo || photo.removed || !("absoluteTransform" in photo)) {
+          emit({ type: "layout-failed", requestId: msg.requestId, message: "The photo is gone, so no layout was added. Select it again and click Edit this photo." });
+          return;
+        }
+        try {
+          const frame = createLayoutFrame(photo as SceneNode, msg.resolution, msg.shapes, msg.classes, msg.background, () => {});
+          targetId = frame.id;
+          emit({ type: "layout-created", requestId: msg.requestId, frameId: frame.id, name: frame.name, shapes: frame.children.length });
+        } catch (err) {
+          emit({ type: "layout-failed", requestId: msg.requestId, message: `Figma could not add the layout (${err instanceof Error ? err.message : String(err)}). Nothing was added.` });
+        }
         return;
       }
       case "live":
@@ -93,7 +157,22 @@ export function startPlugin(html: string): PluginHandle {
         watchPage(live);
         return;
       case "insert": {
-        if (msg.frameId) targetId = msg.frameId;
+        if (msg.target?.kind === "beside") {
+          const node = await figma.getNodeByIdAsync(msg.target.id);
+          if (!node || node.removed || !("absoluteTransform" in node)) {
+            emit({ type: "insert-failed", requestId: msg.requestId, message: "The photo these images were made from is gone, so nothing was added." });
+            return;
+          }
+          try {
+            const nodes = insertBeside(node as SceneNode, msg.images, (n) => ownIds.add(n.id));
+            emit({ type: "inserted", requestId: msg.requestId, count: nodes.length, names: nodes.map((n) => n.name), placement: "beside" });
+          } catch (err) {
+            emit({ type: "insert-failed", requestId: msg.requestId, message: `Figma could not add the image (${err instanceof Error ? err.message : String(err)}). Nothing was added.` });
+          }
+          return;
+        }
+        const frameId = msg.target?.id ?? msg.frameId;
+        if (frameId) targetId = frameId;
         const frame = await target();
         if (!frame) {
           emit({ type: "insert-failed", requestId: msg.requestId, message: "The frame these images were made for is gone, so nothing was added. Select a frame and try again." });
@@ -101,7 +180,7 @@ export function startPlugin(html: string): PluginHandle {
         }
         try {
           const nodes = insertResults(frame, msg.images, (n) => ownIds.add(n.id));
-          emit({ type: "inserted", requestId: msg.requestId, count: nodes.length, names: nodes.map((n) => n.name) });
+          emit({ type: "inserted", requestId: msg.requestId, count: nodes.length, names: nodes.map((n) => n.name), placement: "frame" });
         } catch (err) {
           emit({ type: "insert-failed", requestId: msg.requestId, message: `Figma could not add the image (${err instanceof Error ? err.message : String(err)}). Nothing was added.` });
         }
@@ -115,8 +194,10 @@ export function startPlugin(html: string): PluginHandle {
         }
         const shapes = recolourTargets(frame, figma.currentPage.selection);
         if (shapes.length > 0) {
-          recolour(shapes, msg.color);
+          recolour(shapes, msg.color, msg.paint);
           emit({ type: "class-applied", action: "recoloured", count: shapes.length, label: msg.label });
+        } else if (msg.paint === "stroke") {
+          emit({ type: "class-failed", message: `Draw a stroke in the frame with the pen (P), select it, then click ${msg.label} to colour it.` });
         } else {
           addClassShape(frame, msg.label, msg.color);
           emit({ type: "class-applied", action: "added", count: 1, label: msg.label });

@@ -37,9 +37,13 @@ export function recolourTargets(frame: TargetFrame, selection: readonly SceneNod
   return out;
 }
 
-export function recolour(shapes: readonly Paintable[], color: string): void {
+/** Sets the selected shapes' fill (shapes) or stroke (scribble strokes) to the class colour; one undo step. */
+export function recolour(shapes: readonly Paintable[], color: string, paint: "fill" | "stroke" = "fill"): void {
   const rgb = hexToRgb(color);
-  for (const s of shapes) s.fills = [{ type: "SOLID", color: rgb }];
+  for (const s of shapes) {
+    if (paint === "stroke" && "strokes" in s) (s as Paintable & MinimalStrokesMixin).strokes = [{ type: "SOLID", color: rgb }];
+    else s.fills = [{ type: "SOLID", color: rgb }];
+  }
   figma.commitUndo();
 }
 

@@ -1,7 +1,7 @@
 // A frame's shapes, in paint order, as plain data the UI can rasterize: outline paths,
 // the transform into the frame's crop square, the visible fill. Reads nothing else.
 import type { FrameInfo, FrameRead, ShapeFill, ShapePath, ShapeSnapshot, SkippedCounts } from "./messages.ts";
-import { RESULT_MARK_KEY, RESULT_MARK_VALUE } from "./messages.ts";
+import { PHOTO_LINK_KEY, PHOTO_NAME_KEY, RESULT_MARK_KEY, RESULT_MARK_VALUE, RESULT_SEED_KEY } from "./messages.ts";
 import { centreSquare, checkFrameSize, frameToUnitSquare } from "./lib/fit.ts";
 import { type Affine, multiply, relativeTo } from "./lib/transform.ts";
 import type { TargetFrame } from "./target-frame.ts";
@@ -16,8 +16,33 @@ export function isPhototypeResult(node: BaseNode): boolean {
   return node.getPluginData(RESULT_MARK_KEY) === RESULT_MARK_VALUE;
 }
 
+/** Seed of the top-most result layer directly in the frame (null when there is none). */
+export function lastResultSeed(frame: TargetFrame): number | null {
+  for (let i = frame.children.length - 1; i >= 0; i--) {
+    const child = frame.children[i];
+    if (!isPhototypeResult(child)) continue;
+    const seed = Number(child.getPluginData(RESULT_SEED_KEY));
+    if (child.getPluginData(RESULT_SEED_KEY) !== "" && Number.isInteger(seed)) return seed;
+  }
+  return null;
+}
+
+/** The frame's photo link, as stored; whether the photo still exists is checked by the caller (async). */
+export function photoLinkOf(frame: TargetFrame): { nodeId: string; name: string } | null {
+  const nodeId = frame.getPluginData(PHOTO_LINK_KEY);
+  if (!nodeId) return null;
+  return { nodeId, name: frame.getPluginData(PHOTO_NAME_KEY) || "the photo" };
+}
+
 export function frameInfo(frame: TargetFrame): FrameInfo {
-  return { id: frame.id, name: frame.name, width: frame.width, height: frame.height, crop: centreSquare(frame.width, frame.height) };
+  return {
+    id: frame.id,
+    name: frame.name,
+    width: frame.width,
+    height: frame.height,
+    crop: centreSquare(frame.width, frame.height),
+    lastSeed: lastResultSeed(frame),
+  };
 }
 
 /** The top-most visible paint; Figma paints the fills array bottom (0) to top (last). */

@@ -4,11 +4,15 @@
 //   docs/ui-generating.png     generating 4 variations, with progress
 //   docs/ui-result.png         result, layout thumbnail and history
 //   docs/ui-error-shapes.png   a shape that is no face part, explained
+//   docs/ui-edit-photo.png     "Edit this photo" done: the linked frame selected, identity line
+//   docs/ui-sketch.png         the Sketch condition: pen strokes read as a line drawing
 //   docs/ui-server-down.png    the server stopped: retrying, Generate disabled
 // npm run screenshots
 import { mkdir } from "node:fs/promises";
 import type { Frame, Page } from "playwright-core";
 import { startServer } from "../server/server.ts";
+import { generate } from "../server/pipeline/generate.ts";
+import { faceLayout } from "../test/server/helpers.ts";
 import { silentLogger } from "../server/log.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "./build-plugin.mjs";
 import { launchChromium } from "../test/ui/harness/chromium.ts";
@@ -80,6 +84,42 @@ async function main(): Promise<void> {
     await shot(page, "ui-error-shapes.png");
 
     await ui.click(".notice .close");
+
+    // Edit this photo: the pack's own result is the photo (a generated face placed on the page).
+    const rt = server.engine.runtimes.get(pack.name)!;
+    const face2 = await generate(rt, { mask: faceLayout(rt.pack.manifest.classes, pack.resolution), seed: 7, variations: 1 });
+    const photo = await page.evaluate((png) => (window as any).harness.addPhoto(png, "Portrait", 0, 600, 256, 256), Buffer.from(face2.images[0].png).toString("base64"));
+    await page.evaluate((id) => (window as any).harness.select([id]), photo);
+    await page.waitForTimeout(200);
+    await ui.click('button[data-action="edit"]');
+    await ui.waitForSelector(".identity-line", { timeout: 60_000 });
+    await ui.waitForSelector('.notice[data-tone="success"]');
+    await shot(page, "ui-edit-photo.png");
+
+    // Sketch: pen strokes in a fresh frame.
+    await ui.click(".notice .close");
+    const sketch = await page.evaluate(() => {
+      const h = (window as any).harness;
+      const f = h.drawFace({}, { name: "Sketch", x: 1200 });
+      const lines: [string, number, number][] = [
+        ["M 0 80 C 0 20 128 20 128 80 C 128 150 0 150 0 80 Z", 64, 48],
+        ["M 0 0 L 24 0", 146, 112],
+        ["M 0 0 L 24 0", 86, 112],
+        ["M 0 0 L 6 30 L 0 34", 124, 122],
+        ["M 0 0 C 16 8 32 8 48 0", 104, 168],
+        ["M 0 60 C 10 0 150 0 160 60", 48, 20],
+      ];
+      for (const [d, x, y] of lines) h.addStroke(f.frameId, "Line", "#111111", d, x, y);
+      h.select([f.frameId]);
+      return f.frameId;
+    });
+    await ui.waitForSelector(`.frame-line[data-frame-id="${sketch}"]`);
+    await ui.click('.condition-picker [data-kind="sketch"]');
+    await generateAndWait(page, ui);
+    await ui.waitForSelector('.notice[data-tone="success"]');
+    await shot(page, "ui-sketch.png");
+    await ui.click('.condition-picker [data-kind="mask"]');
+
     await server.close();
     await ui.waitForSelector('.connection[data-status="waiting"]', { timeout: 15_000 });
     await shot(page, "ui-server-down.png");

@@ -1,10 +1,13 @@
 // The engine: loaded packs with their open sessions, the execution provider and the queue.
 // Both the WebSocket and HTTP routes validate requests here and run them through one queue.
 import { join } from "node:path";
+import * as ort from "onnxruntime-node";
 import { performance } from "node:perf_hooks";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
-import { generate, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
+import { generate, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
+import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
 import { firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
+import { BadImageError, ImageTooSmallError, readPhoto, type RgbImage } from "./pipeline/photo.ts";
 import {
   chooseProvider,
   closePackRuntime,
@@ -15,7 +18,7 @@ import {
   type ProviderPreference,
   type SessionSettings,
 } from "./pipeline/runtime.ts";
-import type { ErrorCode, PackInfo, Parsed } from "./protocol.ts";
+import { NO_STROKE, type Capability, type ErrorCode, type PackInfo, type Parsed } from "./protocol.ts";
 import { RequestQueue, type QueueOptions } from "./queue.ts";
 import type { Logger } from "./log.ts";
 
@@ -30,30 +33,45 @@ export interface EngineOptions {
   log: Logger;
 }
 
+/** What a validated request asks the pipeline for. Photos are decoded and sized already. */
+export type JobTask = { kind: "generate"; input: GenerateInput } | { kind: "invert"; photo: RgbImage };
+
 /** A validated request, ready for the queue. */
 export interface Job {
   requestId: string;
   pack: string;
-  mask: Uint8Array;
-  seed: number;
-  variations: number;
-  truncation?: number;
+  task: JobTask;
+  /** Time spent decoding and resizing photos while validating, reported with the stage timings. */
+  decodeMs?: number;
   onStage?: (stage: VisibleStage) => void;
 }
+
+/** A condition as it arrives: drawn conditions as bytes, photos as PNG bytes. */
+export type RawCondition =
+  | { kind: "mask" | "sketch" | "scribble"; width: number; height: number; data: Uint8Array }
+  | { kind: "edges"; photo: Uint8Array }
+  | { kind: "exemplar"; photo: Uint8Array };
 
 export interface JobRequest {
   requestId: string;
   /** Pack name; the default pack when absent. */
   pack?: string;
-  width: number;
-  height: number;
-  mask: Uint8Array;
+  condition: RawCondition;
   seed: number;
   variations: number;
   truncation?: number;
+  /** PNG of the photo whose identity to use. */
+  source?: Uint8Array;
+  restyle?: { classes: number[]; seed: number };
 }
 
-export type JobResult = GenerateOutput & { pack: string };
+export interface InvertJobRequest {
+  requestId: string;
+  pack?: string;
+  photo: Uint8Array;
+}
+
+export type JobResult = ({ kind: "generate" } & GenerateOutput & { pack: string }) | ({ kind: "invert" } & InvertOutput & { pack: string });
 
 export interface Engine {
   registry: PackRegistry;
@@ -62,8 +80,9 @@ export interface Engine {
   defaultPack: string | null;
   queue: RequestQueue<Job, JobResult>;
   packInfos(): PackInfo[];
-  /** Checks pack, size and class ids; never throws. */
+  /** Checks pack, sizes, class ids and photos (decoding them); never throws. */
   prepare(request: JobRequest): Parsed<Job>;
+  prepareInvert(request: InvertJobRequest): Parsed<Job>;
   close(): Promise<void>;
 }
 
@@ -83,6 +102,13 @@ function fail(code: ErrorCode, message: string, id?: string): Parsed<never> {
   return { ok: false, code, message, id };
 }
 
+/** Valid class ids plus the scribble's "nothing drawn" value. */
+function withNoStroke(valid: Uint8Array): Uint8Array {
+  const out = valid.slice();
+  out[NO_STROKE] = 1;
+  return out;
+}
+
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { log } = options;
   const registry = loadPacks(options.packsDir, { log: (line) => log.warn(line) });
@@ -99,6 +125,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (options.warmup !== false) {
         const R = pack.manifest.resolution;
         await generate(rt, { mask: new Uint8Array(R * R).fill(pack.manifest.classes[0].id), seed: 0, variations: 1 });
+        // The photo networks too, so a first "edit this photo" is not slower than a first generation.
+        for (const key of ["encoder", "parser"]) {
+          const session = rt.sessions.get(key);
+          if (session) await session.run({ [pack.manifest.networks[key].inputs[0].name]: new ort.Tensor("float32", new Float32Array(3 * R * R), [1, 3, R, R]) });
+        }
       }
       runtimes.set(pack.name, rt);
     } catch (e) {
@@ -114,54 +145,156 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const rt = runtimes.get(job.pack);
     if (!rt) throw new Error(`pack ${job.pack} is not loaded`);
     const started = performance.now();
-    const out = await generate(rt, job, { signal, onStage: (stage) => job.onStage?.(stage) });
+    const hooks = { signal, onStage: (stage: VisibleStage) => job.onStage?.(stage) };
+    const decode: Record<string, number> = job.decodeMs !== undefined ? { decode: Math.round(job.decodeMs * 100) / 100 } : {};
+    if (job.task.kind === "invert") {
+      const out = await invertPhoto(rt, job.task.photo, hooks);
+      log.info(`inverted ${job.requestId}: pack=${job.pack} polygons=${out.polygons.length} in ${(performance.now() - started).toFixed(1)} ms`);
+      return { kind: "invert", ...out, timings: { ...decode, ...out.timings }, pack: job.pack };
+    }
+    const input = job.task.input;
+    const out = await generate(rt, input, hooks);
     const bytes = out.images.reduce((a, i) => a + i.png.length, 0);
+    const extras = [input.source ? "source=photo" : "", input.restyle ? `restyle=${input.restyle.classes.join("+")}` : ""].filter(Boolean).join(" ");
     log.info(
-      `generated ${job.requestId}: pack=${job.pack} n=${job.variations} mask=${job.mask.length}B ` +
+      `generated ${job.requestId}: pack=${job.pack} kind=${input.condition?.kind ?? "mask"} n=${input.variations}${extras ? " " + extras : ""} ` +
         `png=${bytes}B in ${(performance.now() - started).toFixed(1)} ms`,
     );
-    return { ...out, pack: job.pack };
+    return { kind: "generate", ...out, timings: { ...decode, ...out.timings }, pack: job.pack };
   };
   const queue = new RequestQueue<Job, JobResult>(worker, { concurrency: concurrencyFor(provider.provider), ...options.queue });
 
   const packInfos = (): PackInfo[] =>
-    [...runtimes.values()].map(({ pack: { manifest: m } }) => ({
-      name: m.name,
-      title: m.title,
-      version: m.version,
-      quality: m.quality,
-      license: m.license.name,
-      resolution: m.resolution,
-      conditions: m.conditions.map((c) => c.kind),
-      classes: m.classes.map((c) => ({ id: c.id, name: c.name, label: c.label, color: c.color })),
-      truncation: m.truncation,
-    }));
+    [...runtimes.values()].map(({ pack: { manifest: m }, sessions }) => {
+      const capabilities: Capability[] = [];
+      if (sessions.has("encoder")) capabilities.push("exemplar");
+      if (sessions.has("encoder") && sessions.has("parser")) capabilities.push("edit");
+      capabilities.push("restyle");
+      return {
+        name: m.name,
+        title: m.title,
+        version: m.version,
+        quality: m.quality,
+        license: m.license.name,
+        resolution: m.resolution,
+        conditions: m.conditions.map((c) => c.kind),
+        classes: m.classes.map((c) => ({ id: c.id, name: c.name, label: c.label, color: c.color })),
+        truncation: m.truncation,
+        backgroundClass: m.classes.find((c) => c.name === "background")?.id ?? null,
+        commercialUse: m.license.commercialUse,
+        capabilities,
+      };
+    });
 
-  const prepare = (r: JobRequest): Parsed<Job> => {
-    const id = r.requestId;
-    const name = r.pack ?? chosen.name;
+  const lookup = (id: string, name: string | undefined): Parsed<PackRuntime> => {
     const rt = name ? runtimes.get(name) : undefined;
     if (!name || !rt) {
       const names = [...runtimes.keys()].join(", ") || "none";
       return fail("unknown_pack", `There is no pack named ${JSON.stringify(name ?? "")} on this server (packs: ${names}).`, id);
     }
-    const R = rt.pack.manifest.resolution;
-    if (r.width !== R || r.height !== R || r.mask.length !== R * R) {
-      const got = r.mask.length === r.width * r.height ? `${r.width}x${r.height}` : `${r.mask.length} bytes`;
-      return fail("bad_mask_size", `Pack ${name} needs a ${R}x${R} mask (${R * R} bytes, one class id a pixel); got ${got}.`, id);
+    return { ok: true, value: rt };
+  };
+
+  /** PNG bytes -> the pack-sized square, or the error a person can act on. */
+  const photoOf = (id: string, rt: PackRuntime, bytes: Uint8Array, what: string): Parsed<RgbImage> => {
+    try {
+      return { ok: true, value: readPhoto(bytes, rt.pack.manifest.resolution) };
+    } catch (e) {
+      if (e instanceof ImageTooSmallError) return fail("image_too_small", e.message, id);
+      if (e instanceof BadImageError) return fail("bad_image", `${what}: ${e.message}`, id);
+      throw e;
     }
-    const bad = firstInvalidClassId(r.mask, classChecks.get(name)!);
-    if (bad >= 0) {
-      return fail(
-        "bad_class_id",
-        `Pixel (${bad % R}, ${Math.floor(bad / R)}) has class id ${r.mask[bad]}, which pack ${name} does not have (its ids: ${describeIds(rt)}).`,
-        id,
-      );
+  };
+
+  const prepare = (r: JobRequest): Parsed<Job> => {
+    const id = r.requestId;
+    const name = r.pack ?? chosen.name ?? undefined;
+    const found = lookup(id, name);
+    if (!found.ok) return found;
+    const rt = found.value;
+    const m = rt.pack.manifest;
+    const R = m.resolution;
+    const cond = r.condition;
+    const mapperKind = cond.kind === "exemplar" ? null : cond.kind;
+    if (mapperKind && !m.conditions.some((c) => c.kind === mapperKind)) {
+      return fail("unsupported_condition", `Pack ${name} does not accept ${mapperKind} conditions (it takes ${m.conditions.map((c) => c.kind).join(", ")}).`, id);
+    }
+    if (cond.kind === "exemplar" && !rt.sessions.has("encoder")) {
+      return fail("unsupported_condition", `Pack ${name} has no encoder, so it cannot take a layout from a photo.`, id);
+    }
+    if (r.source && !rt.sessions.has("encoder")) {
+      return fail("unsupported_feature", `Pack ${name} has no encoder, so it cannot generate with a photo's identity.`, id);
+    }
+    if (r.source && !r.restyle && r.variations !== 1) {
+      return fail("bad_message", "A photo source makes one image (the photo's own face); ask for variations: 1.", id);
+    }
+    const started = performance.now();
+    let decodeMs: number | undefined;
+    let condition: GenerateInput["condition"];
+    if (cond.kind === "edges" || cond.kind === "exemplar") {
+      const photo = photoOf(id, rt, cond.photo, "The photo");
+      if (!photo.ok) return photo;
+      condition = cond.kind === "edges" ? { kind: "edges", photo: photo.value } : { kind: "exemplar", photo: photo.value };
+    } else {
+      if (cond.width !== R || cond.height !== R || cond.data.length !== R * R) {
+        const got = cond.data.length === cond.width * cond.height ? `${cond.width}x${cond.height}` : `${cond.data.length} bytes`;
+        return fail("bad_mask_size", `Pack ${name} needs a ${R}x${R} ${cond.kind} (${R * R} bytes, one a pixel); got ${got}.`, id);
+      }
+      if (cond.kind === "mask" || cond.kind === "scribble") {
+        const valid = cond.kind === "mask" ? classChecks.get(name!)! : withNoStroke(classChecks.get(name!)!);
+        const bad = firstInvalidClassId(cond.data, valid);
+        if (bad >= 0) {
+          const extra = cond.kind === "scribble" ? `, or ${NO_STROKE} where nothing is drawn` : "";
+          return fail(
+            "bad_class_id",
+            `Pixel (${bad % R}, ${Math.floor(bad / R)}) has class id ${cond.data[bad]}, which pack ${name} does not have (its ids: ${describeIds(rt)}${extra}).`,
+            id,
+          );
+        }
+      }
+      const empty = cond.kind === "sketch" ? cond.data.every((v) => v === 0) : cond.kind === "scribble" ? cond.data.every((v) => v === NO_STROKE) : false;
+      if (empty) return fail("empty_condition", `The ${cond.kind} has nothing drawn in it; draw some strokes first.`, id);
+      condition = cond.kind === "sketch" ? { kind: "sketch", data: Uint8Array.from(cond.data, (v) => (v ? 1 : 0)) } : { kind: cond.kind, data: cond.data };
+    }
+    let source: GenerateInput["source"];
+    if (r.source) {
+      const photo = photoOf(id, rt, r.source, "The source photo");
+      if (!photo.ok) return photo;
+      source = { photo: photo.value };
+    }
+    if (cond.kind === "edges" || cond.kind === "exemplar" || r.source) decodeMs = performance.now() - started;
+    let restyle: GenerateInput["restyle"];
+    if (r.restyle) {
+      const valid = classChecks.get(name!)!;
+      const unknown = r.restyle.classes.filter((c) => !valid[c]);
+      if (unknown.length) return fail("bad_class_id", `Restyle names class id ${unknown.join(", ")}, which pack ${name} does not have (its ids: ${describeIds(rt)}).`, id);
+      if (cond.kind !== "mask" && !rt.sessions.has("parser")) {
+        return fail("unsupported_feature", `Pack ${name} has no parser, so it can restyle a region only with a shapes (mask) condition.`, id);
+      }
+      restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
     }
     return {
       ok: true,
-      value: { requestId: id, pack: name, mask: r.mask, seed: r.seed, variations: r.variations, truncation: r.truncation },
+      value: {
+        requestId: id,
+        pack: name!,
+        decodeMs,
+        task: { kind: "generate", input: { condition, seed: r.seed, variations: r.variations, truncation: r.truncation, source, restyle } },
+      },
     };
+  };
+
+  const prepareInvert = (r: InvertJobRequest): Parsed<Job> => {
+    const id = r.requestId;
+    const name = r.pack ?? chosen.name ?? undefined;
+    const found = lookup(id, name);
+    if (!found.ok) return found;
+    const rt = found.value;
+    if (!rt.sessions.has("parser")) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot read a photo's layout.`, id);
+    const started = performance.now();
+    const photo = photoOf(id, rt, r.photo, "The photo");
+    if (!photo.ok) return photo;
+    return { ok: true, value: { requestId: id, pack: name!, decodeMs: performance.now() - started, task: { kind: "invert", photo: photo.value } } };
   };
 
   const close = async () => {
@@ -175,5 +308,5 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       `concurrency ${queue.options.concurrency}`,
   );
   log.info(`packs: ${[...runtimes.keys()].join(", ") || "none"} (default ${chosen.name ?? "none"}) from ${registry.root}`);
-  return { registry, runtimes, provider, defaultPack: chosen.name, queue, packInfos, prepare, close };
+  return { registry, runtimes, provider, defaultPack: chosen.name, queue, packInfos, prepare, prepareInvert, close };
 }

@@ -71,7 +71,8 @@ export function readGenerateInput(engine: Engine, body: Uint8Array, contentType:
   }
   const R = rt.pack.manifest.resolution;
 
-  let mask: Uint8Array;
+  let mask: Uint8Array | undefined;
+  let condition: JobRequest["condition"] | undefined;
   let width = R, height = R;
   let note: string | undefined;
   const pngBytes = isPng ? body : json.png !== undefined ? base64ToBytes(json.png) : undefined;
@@ -85,9 +86,9 @@ export function readGenerateInput(engine: Engine, body: Uint8Array, contentType:
       throw e;
     }
   } else if (json.condition) {
-    mask = base64ToBytes(json.condition.data);
-    width = json.condition.width;
-    height = json.condition.height;
+    const c = json.condition;
+    condition =
+      c.kind === "edges" || c.kind === "exemplar" ? { kind: c.kind, photo: base64ToBytes(c.photo) } as JobRequest["condition"] : { kind: c.kind, width: c.width, height: c.height, data: base64ToBytes(c.data) };
   } else if (json.mask) {
     const rows = json.mask;
     const flat = rows.length > 0 && Array.isArray(rows[0]) ? (rows as number[][]).flat() : (rows as number[]);
@@ -114,9 +115,9 @@ export function readGenerateInput(engine: Engine, body: Uint8Array, contentType:
       request: {
         requestId,
         pack: packName,
-        width,
-        height,
-        mask,
+        condition: condition ?? { kind: "mask", width, height, data: mask! },
+        source: json.source ? base64ToBytes(json.source.photo) : undefined,
+        restyle: json.restyle,
         seed: json.seed ?? num(params.seed) ?? randomInt(0, MAX_SEED + 1),
         variations: json.variations ?? num(params.variations) ?? 1,
         truncation: json.truncation ?? num(params.truncation),

@@ -40,6 +40,11 @@ export const STATUS_FOR: Record<ErrorCode, ContentfulStatusCode> = {
   bad_mask_size: 400,
   bad_class_id: 400,
   bad_image: 400,
+  image_too_small: 400,
+  no_face: 422,
+  empty_condition: 400,
+  empty_region: 422,
+  unsupported_feature: 400,
   queue_full: 503,
   rate_limited: 429,
   replaced: 409,
@@ -82,8 +87,10 @@ const tokenGuard = (token: string | undefined): MiddlewareHandler => async (c, n
   await next();
 };
 
+type GenerateResult = Extract<JobResult, { kind: "generate" }>;
+
 /** The variations side by side in one PNG, for scripts that want a single file. */
-function stripPng(result: JobResult): Uint8Array {
+function stripPng(result: GenerateResult): Uint8Array {
   if (result.images.length === 1) return result.images[0].png;
   const { width: w, height: h } = result.images[0];
   const n = result.images.length;
@@ -145,6 +152,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
         c.req.raw.signal.addEventListener("abort", () => engine.queue.cancel(clientId, clientId), { once: true });
       });
       if (!outcome.ok) return errorJson(c, outcome.code, outcome.message);
+      if (outcome.result.kind !== "generate") throw new Error("POST /generate ran a job that is not a generation");
       const result = outcome.result;
       const note = input.value.note;
       const wantsJson = input.value.format === "json" || (!new URL(c.req.url).searchParams.has("format") && /application\/json/.test(c.req.header("accept") ?? ""));

@@ -20,6 +20,12 @@ export const WS_PATH = "/ws";
 export const CLOSE_MESSAGE_TOO_LARGE = 1009;
 /** Close code when the client stopped reading and the server's send buffer overflowed. */
 export const CLOSE_SLOW_CONSUMER = 1013;
+/**
+ * Close code after a WebSocket with a missing or wrong token: the server accepts the upgrade,
+ * sends one `error` with code "unauthorized" (so a browser, which cannot read a refused
+ * handshake's status, can tell the person), then closes with this code.
+ */
+export const CLOSE_UNAUTHORIZED = 4401;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Seed = Type.Integer({ minimum: 0, maximum: MAX_SEED });
@@ -27,22 +33,74 @@ const Base64 = (maxLength: number) => Type.String({ maxLength, pattern: "^[A-Za-
 
 // ---------------------------------------------------------------- conditions
 
+const Side = Type.Integer({ minimum: 1, maximum: 4096 });
+
 /** A class-id mask: one byte a pixel, row-major, width x height = the pack's resolution. */
 export const MaskCondition = Type.Object(
   {
     kind: Type.Literal("mask"),
-    width: Type.Integer({ minimum: 1, maximum: 4096 }),
-    height: Type.Integer({ minimum: 1, maximum: 4096 }),
+    width: Side,
+    height: Side,
     data: Base64(MAX_MESSAGE_BYTES),
   },
   { additionalProperties: false },
 );
 export type MaskCondition = Static<typeof MaskCondition>;
 
-export const Condition = Type.Union([MaskCondition]);
+/** Black pen strokes: one byte a pixel, nonzero = stroke, 0 = paper; the pack's resolution. */
+export const SketchCondition = Type.Object(
+  { kind: Type.Literal("sketch"), width: Side, height: Side, data: Base64(MAX_MESSAGE_BYTES) },
+  { additionalProperties: false },
+);
+export type SketchCondition = Static<typeof SketchCondition>;
+
+/** A few strokes in class colours: one byte a pixel, the class id where drawn, NO_STROKE elsewhere. */
+export const ScribbleCondition = Type.Object(
+  { kind: Type.Literal("scribble"), width: Side, height: Side, data: Base64(MAX_MESSAGE_BYTES) },
+  { additionalProperties: false },
+);
+export type ScribbleCondition = Static<typeof ScribbleCondition>;
+
+/** Scribble pixels nobody drew on. */
+export const NO_STROKE = 255;
+
+/** A photo (base64 PNG, any size at least the pack's resolution; its centre square is used). */
+const Photo = Base64(MAX_MESSAGE_BYTES);
+
+/** A photo whose edge map (Canny, computed by the server) is the condition. */
+export const EdgesCondition = Type.Object({ kind: Type.Literal("edges"), photo: Photo }, { additionalProperties: false });
+export type EdgesCondition = Static<typeof EdgesCondition>;
+
+/** A photo whose own layout (encoder -> proxy mask) is given to new seeds. */
+export const ExemplarCondition = Type.Object({ kind: Type.Literal("exemplar"), photo: Photo }, { additionalProperties: false });
+export type ExemplarCondition = Static<typeof ExemplarCondition>;
+
+export const Condition = Type.Union([MaskCondition, SketchCondition, ScribbleCondition, EdgesCondition, ExemplarCondition]);
 export type Condition = Static<typeof Condition>;
+export type ConditionKind = Condition["kind"];
+
+/** Conditions drawn as one byte a pixel at the pack's resolution. */
+export type DrawnCondition = MaskCondition | SketchCondition | ScribbleCondition;
 
 // ---------------------------------------------------------------- client -> server
+
+/** Use this photo's features and style instead of a seed's: the same person in the new layout. */
+export const PhotoSource = Type.Object({ kind: Type.Literal("photo"), photo: Photo }, { additionalProperties: false });
+export type PhotoSource = Static<typeof PhotoSource>;
+
+/**
+ * Resample the region of these classes from another seed, rearranged into the same layout; the
+ * rest of the image and the style stay. Variation i uses seed + i for the region, the request's
+ * seed (or source photo) for the rest.
+ */
+export const Restyle = Type.Object(
+  {
+    classes: Type.Array(Type.Integer({ minimum: 0, maximum: 254 }), { minItems: 1, maxItems: 64 }),
+    seed: Seed,
+  },
+  { additionalProperties: false },
+);
+export type Restyle = Static<typeof Restyle>;
 
 export const GenerateRequest = Type.Object(
   {
@@ -56,15 +114,24 @@ export const GenerateRequest = Type.Object(
     /** preview: may be replaced by a newer preview from the same client while waiting. */
     mode: Type.Union([Type.Literal("preview"), Type.Literal("final")]),
     truncation: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    source: Type.Optional(PhotoSource),
+    restyle: Type.Optional(Restyle),
   },
   { additionalProperties: false },
 );
 export type GenerateRequest = Static<typeof GenerateRequest>;
 
+/** A photo's semantic layout: answered by one `layout` message (or an error). */
+export const InvertRequest = Type.Object(
+  { type: Type.Literal("invert"), id: Id, pack: Type.String({ minLength: 1, maxLength: 64 }), photo: Photo },
+  { additionalProperties: false },
+);
+export type InvertRequest = Static<typeof InvertRequest>;
+
 export const CancelRequest = Type.Object({ type: Type.Literal("cancel"), id: Id }, { additionalProperties: false });
 export type CancelRequest = Static<typeof CancelRequest>;
 
-export const ClientMessage = Type.Union([GenerateRequest, CancelRequest]);
+export const ClientMessage = Type.Union([GenerateRequest, InvertRequest, CancelRequest]);
 export type ClientMessage = Static<typeof ClientMessage>;
 
 // ---------------------------------------------------------------- server -> client
@@ -77,6 +144,10 @@ export const PackClassInfo = Type.Object({
 });
 export type PackClassInfo = Static<typeof PackClassInfo>;
 
+/** What a pack can do besides its conditions: `exemplar` (it has an encoder), `edit` (encoder and parser: invert, photo source), `restyle`. */
+export const Capability = Type.Union([Type.Literal("exemplar"), Type.Literal("edit"), Type.Literal("restyle")]);
+export type Capability = Static<typeof Capability>;
+
 export const PackInfo = Type.Object({
   name: Type.String(),
   title: Type.String(),
@@ -87,6 +158,12 @@ export const PackInfo = Type.Object({
   conditions: Type.Array(Type.String()),
   classes: Type.Array(PackClassInfo),
   truncation: Type.Number(),
+  // Optional on the wire so a newer plugin still reads an older server's welcome.
+  /** Class id of uncovered area, null when the pack has no background class. */
+  backgroundClass: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  /** False for every pack trained on CelebAMask-HQ: results are for non-commercial use only. */
+  commercialUse: Type.Optional(Type.Boolean()),
+  capabilities: Type.Optional(Type.Array(Capability)),
 });
 export type PackInfo = Static<typeof PackInfo>;
 
@@ -102,9 +179,13 @@ export type Welcome = Static<typeof Welcome>;
 
 export const Stage = Type.Union([
   Type.Literal("queued"),
+  /** Reading a photo: encoder and face parser. */
+  Type.Literal("reading"),
   Type.Literal("mapping"),
   Type.Literal("generating"),
   Type.Literal("encoding"),
+  /** Turning a photo's layout into shapes (invert). */
+  Type.Literal("tracing"),
 ]);
 export type Stage = Static<typeof Stage>;
 
@@ -136,8 +217,31 @@ export const ImageResult = Type.Object({
   png: Type.String(),
   /** Milliseconds per pipeline stage for the batch this image came from. */
   timings: Timings,
+  /** Restyle requests: the seed the restyled region came from. */
+  restyleSeed: Type.Optional(Seed),
 });
 export type ImageResult = Static<typeof ImageResult>;
+
+/** One region of a layout: a closed ring x0, y0, x1, y1, … in pixels of the pack's resolution. */
+export const LayoutPolygon = Type.Object({ classId: Type.Integer(), points: Type.Array(Type.Number()) });
+export type LayoutPolygon = Static<typeof LayoutPolygon>;
+
+/**
+ * Answer to `invert`: the photo's classes (one byte a pixel, base64) and the same layout as
+ * polygons, largest first, holes dropped: painted in order they rebuild the map. The pack's
+ * background class has no polygons (uncovered area is background).
+ */
+export const LayoutResult = Type.Object({
+  type: Type.Literal("layout"),
+  id: Id,
+  pack: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  data: Type.String(),
+  polygons: Type.Array(LayoutPolygon),
+  timings: Timings,
+});
+export type LayoutResult = Static<typeof LayoutResult>;
 
 export const Done = Type.Object({ type: Type.Literal("done"), id: Id, totalMs: Type.Number() });
 export type Done = Static<typeof Done>;
@@ -159,9 +263,21 @@ export const ErrorCode = Type.Union([
   Type.Literal("duplicate_id"),
   Type.Literal("unknown_request"),
   Type.Literal("internal"),
-  // HTTP (POST /generate, refused requests); the WebSocket never sends these.
+  /** A photo that is not a readable PNG. */
   Type.Literal("bad_image"),
+  /** A photo smaller than the pack's resolution. */
+  Type.Literal("image_too_small"),
+  /** A photo without a face the parser can find (or a flat picture). */
+  Type.Literal("no_face"),
+  /** A sketch or scribble with nothing drawn. */
+  Type.Literal("empty_condition"),
+  /** A restyle whose classes are nowhere in the layout. */
+  Type.Literal("empty_region"),
+  /** The pack lacks the network a request needs (an encoder, a parser). */
+  Type.Literal("unsupported_feature"),
+  /** A wrong or missing token: WebSocket error before closing with CLOSE_UNAUTHORIZED; HTTP 401. */
   Type.Literal("unauthorized"),
+  // HTTP only (refused requests); the WebSocket never sends these.
   Type.Literal("forbidden_origin"),
   Type.Literal("not_found"),
 ]);
@@ -176,7 +292,7 @@ export const ErrorMessage = Type.Object({
 });
 export type ErrorMessage = Static<typeof ErrorMessage>;
 
-export const ServerMessage = Type.Union([Welcome, Progress, ImageResult, Done, ErrorMessage]);
+export const ServerMessage = Type.Union([Welcome, Progress, ImageResult, LayoutResult, Done, ErrorMessage]);
 export type ServerMessage = Static<typeof ServerMessage>;
 
 // ---------------------------------------------------------------- HTTP (scripts, health checks)
@@ -222,8 +338,10 @@ export const HttpGenerateBody = Type.Object(
         Type.Array(Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), { maxItems: 4096 }), { maxItems: 4096 }),
       ]),
     ),
-    condition: Type.Optional(MaskCondition),
+    condition: Type.Optional(Condition),
     png: Type.Optional(Base64(MAX_MESSAGE_BYTES)),
+    source: Type.Optional(PhotoSource),
+    restyle: Type.Optional(Restyle),
     pack: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     seed: Type.Optional(Seed),
     variations: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VARIATIONS })),
@@ -260,13 +378,39 @@ const FIELD_RULES: Record<string, string> = {
   "/mode": 'mode must be "preview" or "final"',
   "/truncation": "truncation must be a number from 0 to 1",
   "/id": "id must be a string of 1 to 64 characters",
-  "/condition/data": "condition.data must be the mask bytes in base64",
+  "/condition/data": "condition.data must be the condition's bytes in base64",
+  "/condition/photo": "condition.photo must be a PNG in base64",
+  "/photo": "photo must be a PNG in base64",
+  "/source/photo": "source.photo must be a PNG in base64",
+  "/restyle/classes": "restyle.classes must be 1 to 64 class ids",
+  "/restyle/seed": `restyle.seed must be an integer from 0 to ${MAX_SEED}`,
 };
 
 function firstError(schema: TSchema, value: unknown): string {
   const e = Value.Errors(schema, value).First();
   if (!e) return "does not match the protocol";
   return FIELD_RULES[e.path] ?? `${e.path || "(message)"}: ${e.message}`;
+}
+
+const CONDITION_SCHEMAS: Record<string, TSchema> = {
+  mask: MaskCondition,
+  sketch: SketchCondition,
+  scribble: ScribbleCondition,
+  edges: EdgesCondition,
+  exemplar: ExemplarCondition,
+};
+
+/** A union's error says only "expected union value"; name the field of the condition kind given instead. */
+function conditionError(condition: unknown): string | null {
+  if (typeof condition !== "object" || condition === null) return null;
+  const kind = (condition as { kind?: unknown }).kind;
+  if (typeof kind !== "string" || !CONDITION_SCHEMAS[kind]) {
+    return `condition.kind must be one of ${Object.keys(CONDITION_SCHEMAS).join(", ")}`;
+  }
+  const schema = CONDITION_SCHEMAS[kind];
+  const e = Value.Errors(schema, condition).First();
+  if (!e) return null;
+  return FIELD_RULES[`/condition${e.path}`] ?? `/condition${e.path}: ${e.message}`;
 }
 
 /** Reads one client frame; never throws. Errors name what is wrong in words a person can act on. */
@@ -287,9 +431,15 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
   const id = typeof obj.id === "string" && obj.id.length <= 64 ? obj.id : undefined;
   if (obj.type === "generate") {
     if (!Value.Check(GenerateRequest, raw)) {
-      return { ok: false, code: "bad_message", id, message: `Generate request is malformed: ${firstError(GenerateRequest, raw)}.` };
+      return { ok: false, code: "bad_message", id, message: `Generate request is malformed: ${conditionError(obj.condition) ?? firstError(GenerateRequest, raw)}.` };
     }
     return { ok: true, value: raw as GenerateRequest };
+  }
+  if (obj.type === "invert") {
+    if (!Value.Check(InvertRequest, raw)) {
+      return { ok: false, code: "bad_message", id, message: `Invert request is malformed: ${firstError(InvertRequest, raw)}.` };
+    }
+    return { ok: true, value: raw as InvertRequest };
   }
   if (obj.type === "cancel") {
     if (!Value.Check(CancelRequest, raw)) {

@@ -12,9 +12,11 @@
 //   gets one turn per round, so a flood cannot push others back more than one request each.
 // - An aborted worker keeps its slot until its promise settles: the CPU is busy until then.
 
+import { JobFailure, type JobFailureCode } from "./failure.ts";
+
 export type Mode = "preview" | "final";
 export type RefusalCode = "queue_full" | "rate_limited" | "duplicate_id";
-export type FailureCode = "replaced" | "cancelled" | "timeout" | "internal";
+export type FailureCode = "replaced" | "cancelled" | "timeout" | "internal" | JobFailureCode;
 
 export interface QueueOptions {
   concurrency: number;
@@ -207,11 +209,17 @@ export class RequestQueue<P, R> {
         .then(
           (result) => this.finish(entry, { ok: true, result }),
           (error: unknown) =>
-            this.finish(entry, {
-              ok: false,
-              code: "internal",
-              message: `The server failed while generating (${error instanceof Error ? error.message : String(error)}).`,
-            }),
+            this.finish(
+              entry,
+              // A failure the person can act on keeps its code and sentence; anything else is ours.
+              error instanceof JobFailure
+                ? { ok: false, code: error.code, message: error.message }
+                : {
+                    ok: false,
+                    code: "internal",
+                    message: `The server failed while generating (${error instanceof Error ? error.message : String(error)}).`,
+                  },
+            ),
         )
         .finally(() => {
           this.busy--;

@@ -3,12 +3,13 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import type { Engine, JobResult } from "./engine.ts";
+import type { Engine, Job, JobRequest, JobResult } from "./engine.ts";
 import type { Logger } from "./log.ts";
 import {
   base64ToBytes,
   bytesToBase64,
   CLOSE_SLOW_CONSUMER,
+  CLOSE_UNAUTHORIZED,
   MAX_MESSAGE_BYTES,
   parseClientMessage,
   PROTOCOL_VERSION,
@@ -16,6 +17,7 @@ import {
   type CancelRequest,
   type ErrorCode,
   type GenerateRequest,
+  type InvertRequest,
   type ServerMessage,
 } from "./protocol.ts";
 import { isAllowedOrigin, tokenFrom, tokenMatches } from "./security.ts";
@@ -65,8 +67,20 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       return refuseUpgrade(socket, 403, "This origin may not connect.");
     }
     if (!tokenMatches(ctx.token, tokenFrom(req.headers.authorization, req.url ?? "/"))) {
-      log.warn("ws upgrade refused: missing or wrong token");
-      return refuseUpgrade(socket, 401, "A token is required: connect to /ws?token=TOKEN.");
+      // A browser cannot read a refused handshake's status (the page only sees a close, 1006), so
+      // the socket is opened, told why in one error message, and closed with CLOSE_UNAUTHORIZED.
+      // Nothing else is read from it.
+      log.warn("ws refused: missing or wrong token");
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const refusal: ServerMessage = {
+          type: "error",
+          code: "unauthorized",
+          message: "This server needs an access token: add the token it printed at start-up in the plugin's settings (or connect to /ws?token=TOKEN).",
+        };
+        ws.send(JSON.stringify(refusal), () => ws.close(CLOSE_UNAUTHORIZED, "unauthorized"));
+        ws.on("error", () => ws.terminate());
+      });
+      return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
@@ -103,30 +117,22 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       packs: engine.packInfos(),
     });
 
-    const onGenerate = (req: GenerateRequest) => {
-      const rt = engine.runtimes.get(req.pack);
-      if (rt && !rt.pack.manifest.conditions.some((c) => c.kind === req.condition.kind)) {
-        return sendError("unsupported_condition", `Pack ${req.pack} does not accept ${req.condition.kind} conditions.`, req.id);
-      }
-      const mask = base64ToBytes(req.condition.data);
-      const prepared = engine.prepare({
-        requestId: req.id,
-        pack: req.pack,
-        width: req.condition.width,
-        height: req.condition.height,
-        mask,
-        seed: req.seed,
-        variations: req.variations,
-        truncation: req.truncation,
-      });
-      if (!prepared.ok) return sendError(prepared.code, prepared.message, req.id);
+    // Ids of this client's requests that already finished: a cancel for one of them is too late,
+    // not wrong, so it is answered with nothing. Bounded: the oldest are forgotten first.
+    const finished = new Set<string>();
+    const remember = (id: string) => {
+      finished.add(id);
+      if (finished.size > 256) finished.delete(finished.values().next().value!);
+    };
 
-      const { id, variations: total, mode } = req;
+    /** Queues a validated job; answers progress while it waits and runs, then `deliver` or an error. */
+    const run = (job: Job, mode: GenerateRequest["mode"], total: number, deliver: (result: JobResult, queueMs: number) => void) => {
+      const id = job.requestId;
       const receivedAt = performance.now();
       let startedAt = receivedAt;
       let settled = false;
       let submitting = true;
-      const job = prepared.value;
+      finished.delete(id);
       job.onStage = (stage) => {
         if (!settled) send({ type: "progress", id, stage, done: 0, total });
       };
@@ -139,8 +145,9 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
           started: () => (startedAt = performance.now()),
           settled: (outcome) => {
             settled = true;
+            remember(id);
             if (!outcome.ok) return sendError(outcome.code, outcome.message, id);
-            sendImages(id, mode, outcome.result, startedAt - receivedAt);
+            deliver(outcome.result, startedAt - receivedAt);
             send({ type: "done", id, totalMs: Math.round((performance.now() - receivedAt) * 10) / 10 });
           },
         },
@@ -150,7 +157,44 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       if (!settled) send({ type: "progress", id, stage: "queued", done: 0, total, position: result.position });
     };
 
+    const onGenerate = (req: GenerateRequest) => {
+      const c = req.condition;
+      const condition: JobRequest["condition"] =
+        c.kind === "edges" || c.kind === "exemplar" ? { kind: c.kind, photo: base64ToBytes(c.photo) } as JobRequest["condition"] : { kind: c.kind, width: c.width, height: c.height, data: base64ToBytes(c.data) };
+      const prepared = engine.prepare({
+        requestId: req.id,
+        pack: req.pack,
+        condition,
+        seed: req.seed,
+        variations: req.variations,
+        truncation: req.truncation,
+        source: req.source ? base64ToBytes(req.source.photo) : undefined,
+        restyle: req.restyle,
+      });
+      if (!prepared.ok) return sendError(prepared.code, prepared.message, req.id);
+      run(prepared.value, req.mode, req.variations, (result, queueMs) => sendImages(req.id, req.mode, result, queueMs));
+    };
+
+    const onInvert = (req: InvertRequest) => {
+      const prepared = engine.prepareInvert({ requestId: req.id, pack: req.pack, photo: base64ToBytes(req.photo) });
+      if (!prepared.ok) return sendError(prepared.code, prepared.message, req.id);
+      run(prepared.value, "final", 1, (result, queueMs) => {
+        if (result.kind !== "invert") return;
+        send({
+          type: "layout",
+          id: req.id,
+          pack: result.pack,
+          width: result.width,
+          height: result.height,
+          data: bytesToBase64(result.classMap),
+          polygons: result.polygons.map((p) => ({ classId: p.classId, points: p.points })),
+          timings: { queue: Math.round(queueMs * 100) / 100, ...result.timings },
+        });
+      });
+    };
+
     const sendImages = (id: string, mode: GenerateRequest["mode"], result: JobResult, queueMs: number) => {
+      if (result.kind !== "generate") return;
       const timings = { queue: Math.round(queueMs * 100) / 100, ...result.timings };
       result.images.forEach((img, index) =>
         send({
@@ -165,14 +209,15 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
           mode,
           png: bytesToBase64(img.png),
           timings,
+          ...(img.restyleSeed !== undefined ? { restyleSeed: img.restyleSeed } : {}),
         }),
       );
     };
 
     const onCancel = (req: CancelRequest) => {
-      if (engine.queue.cancel(clientId, req.id) === null) {
-        sendError("unknown_request", `There is no waiting or running request with id ${req.id}.`, req.id);
-      }
+      if (engine.queue.cancel(clientId, req.id) !== null) return;
+      if (finished.has(req.id)) return; // it finished before the cancel arrived: nothing to say
+      sendError("unknown_request", `There is no waiting or running request with id ${req.id}.`, req.id);
     };
 
     ws.on("message", (data: RawData, isBinary: boolean) => {
@@ -182,6 +227,7 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       if (!parsed.ok) return sendError(parsed.code, parsed.message, parsed.id);
       try {
         if (parsed.value.type === "generate") onGenerate(parsed.value);
+        else if (parsed.value.type === "invert") onInvert(parsed.value);
         else onCancel(parsed.value);
       } catch (e) {
         log.error(`${clientId} message failed: ${(e as Error).message}`);

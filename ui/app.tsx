@@ -7,6 +7,9 @@ import { NoticeBox } from "./components/NoticeBox.tsx";
 import { Palette } from "./components/Palette.tsx";
 import { PreviewPane, ProgressBar } from "./components/PreviewPane.tsx";
 import { SettingsPanel } from "./components/SettingsPanel.tsx";
+import { ConditionPicker } from "./components/ConditionPicker.tsx";
+import { PhotoActions } from "./components/PhotoActions.tsx";
+import type { PackInfo } from "../server/protocol.ts";
 import type { Session, UiState } from "./session.ts";
 
 function useSessionState(session: Session): UiState {
@@ -17,12 +20,35 @@ function useSessionState(session: Session): UiState {
 
 function FrameLine({ state }: { state: UiState }) {
   if (!state.frame) return <p class="frame-line muted">{state.frameProblem?.message ?? "Select a frame."}</p>;
-  const { name, width, height } = state.frame;
+  const { name, width, height, source } = state.frame;
   const square = Math.abs(width - height) < 0.5;
   return (
-    <p class="frame-line" data-frame-id={state.frame.id}>
-      Frame <strong>{name}</strong> · {Math.round(width)} × {Math.round(height)}
-      {square ? "" : <span class="muted"> · uses its centre square</span>}
+    <>
+      <p class="frame-line" data-frame-id={state.frame.id}>
+        Frame <strong>{name}</strong> · {Math.round(width)} × {Math.round(height)}
+        {square ? "" : <span class="muted"> · uses its centre square</span>}
+      </p>
+      {source ? (
+        <p class="identity-line" data-present={String(source.present)}>
+          {source.present ? (
+            <>
+              Generating with the photo's identity (“{source.name}”)
+            </>
+          ) : (
+            <>The photo this frame was made from (“{source.name}”) is gone: Generate uses seeds.</>
+          )}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** Every pack so far is trained on CelebAMask-HQ: say plainly what that means for results. */
+function LicenceNote({ pack }: { pack: PackInfo | null }) {
+  if (!pack || pack.commercialUse !== false) return null;
+  return (
+    <p class="licence-note" title={pack.license}>
+      Non-commercial use only: this pack and its results follow its data's licence ({pack.license.split(":")[0]}).
     </p>
   );
 }
@@ -45,10 +71,13 @@ export function App({ session }: { session: Session }) {
       ) : (
         <>
           <FrameLine state={state} />
-          {state.pack ? <Palette classes={state.pack.classes} selectedShapes={state.selectedShapes} hasFrame={!!state.frame} onPick={(id) => session.applyClass(id)} /> : null}
+          {state.pack ? <ConditionPicker pack={state.pack} value={session.conditionKind()} onPick={(k) => session.setCondition(k)} /> : null}
+          {state.pack && (session.conditionKind() === "mask" || session.conditionKind() === "scribble") ? (
+            <Palette classes={state.pack.classes} selectedShapes={state.selectedShapes} hasFrame={!!state.frame} strokes={session.conditionKind() === "scribble"} onPick={(id) => session.applyClass(id)} />
+          ) : null}
           <Controls
             settings={state.settings}
-            canGenerate={connected && !!state.pack && !!state.frame}
+            canGenerate={connected && !!state.pack && (!!state.frame || session.conditionKind() === "edges")}
             busy={!!state.busy}
             onSeed={(s) => session.setSeed(s)}
             onDice={() => session.rollSeed()}
@@ -57,10 +86,21 @@ export function App({ session }: { session: Session }) {
             onLive={(on) => session.setLive(on)}
             onGenerate={() => session.generate()}
           />
+          {state.pack ? (
+            <PhotoActions
+              pack={state.pack}
+              enabled={connected && !state.busy}
+              hasFrame={!!state.frame}
+              onExemplar={() => session.useExemplar()}
+              onEdit={() => session.editPhoto()}
+              onRestyle={() => session.restyleRegion()}
+            />
+          ) : null}
           {state.busy ? <ProgressBar busy={state.busy} /> : null}
           <NoticeBox notice={state.notice} onDismiss={() => session.dismissNotice()} />
           <PreviewPane preview={state.preview} layout={state.layout} pack={state.pack} previewPending={!!state.previewPending && !state.busy} />
           <HistoryList entries={state.history} canInsert={!!state.frame} onInsert={(e) => session.reinsert(e)} />
+          <LicenceNote pack={state.pack} />
         </>
       )}
     </main>

@@ -1,6 +1,6 @@
 // The UI's WebSocket to the server: connects, parses frames with the shared protocol module,
 // and reconnects by itself with exponential backoff after any close.
-import { parseServerMessage, type ClientMessage, type ServerMessage, type Welcome, WS_PATH } from "../server/protocol.ts";
+import { CLOSE_UNAUTHORIZED, parseServerMessage, type ClientMessage, type ServerMessage, type Welcome, WS_PATH } from "../server/protocol.ts";
 import { reconnectDelay } from "./lib/backoff.ts";
 
 export type ConnectionState =
@@ -43,7 +43,11 @@ export function checkServerUrl(url: string): string | null {
   return null;
 }
 
+/** Said while a server refuses our token (it sends error "unauthorized", then closes with CLOSE_UNAUTHORIZED). */
+export const UNAUTHORIZED_REASON = "The server wants an access token, and the one in settings is missing or wrong.";
+
 function closeReason(ev: CloseEvent): string {
+  if (ev.code === CLOSE_UNAUTHORIZED) return UNAUTHORIZED_REASON;
   if (ev.code === 1009) return "The last request was too large for the server.";
   if (ev.code === 1013) return "The connection fell behind and the server closed it.";
   if (ev.reason) return `The server closed the connection: ${ev.reason}`;
@@ -133,6 +137,10 @@ export class ServerConnection {
         return this.events.onProtocolError(parsed.message);
       }
       const msg = parsed.value;
+      if (!welcomed && msg.type === "error" && msg.code === "unauthorized") {
+        refused = UNAUTHORIZED_REASON; // the close that follows carries no more than this
+        return;
+      }
       if (msg.type === "welcome") {
         welcomed = true;
         this.attempt = 0;

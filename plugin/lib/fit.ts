@@ -81,3 +81,18 @@ export function resultPlacements(frameBounds: Box, crop: SquareCrop, count: numb
   }
   return { inFrame: { x: crop.x, y: crop.y, size: crop.side }, onPage };
 }
+
+/**
+ * Where `count` results of a photo action go: a row of squares on the page to the right of the
+ * photo's bounding box, each as large as the photo's shorter side.
+ */
+export function besidePlacements(bounds: Box, count: number): Placement[] {
+  const side = Math.max(MIN_FRAME_SIDE, Math.min(bounds.width, bounds.height));
+  const gap = gapFor(side);
+  return Array.from({ length: count }, (_, i) => ({ x: bounds.x + bounds.width + gap + i * (side + gap), y: bounds.y, size: side }));
+}
+
+/** Where the frame made by "Edit this photo" goes: to the right of the photo, a square of its shorter side. */
+export function layoutFramePlacement(bounds: Box): Placement {
+  return besidePlacements(bounds, 1)[0];
+}

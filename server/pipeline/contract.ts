@@ -76,8 +76,25 @@ export function pipelineContractProblems(m: PackManifest): string[] {
   for (const cond of m.conditions) {
     if (!count(cond.network, 1, 1)) continue;
     const net = n[cond.network];
-    if (cond.kind === "mask") checkTensor(problems, `${cond.network} input 0 (class ids)`, net.inputs[0], "int64", ["batch", R, R]);
+    if (cond.kind === "mask" || cond.kind === "scribble") {
+      checkTensor(problems, `${cond.network} input 0 (class ids)`, net.inputs[0], "int64", ["batch", R, R]);
+    } else {
+      checkTensor(problems, `${cond.network} input 0 (stroke map)`, net.inputs[0], "float32", ["batch", 1, R, R]);
+    }
     checkTensor(problems, `${cond.network} output 0 (proxy logits)`, net.outputs[0], "float32", ["batch", K, m.feature.height, m.feature.width]);
+  }
+  // Optional networks: a pack without them serves everything but photos.
+  const photo: Dim[] = ["batch", 3, R, R];
+  if (count("encoder", 1, 2)) {
+    checkTensor(problems, "encoder input 0 (photo)", n.encoder.inputs[0], "float32", photo);
+    checkTensor(problems, "encoder output 0 (features)", n.encoder.outputs[0], "float32", F);
+    checkTensor(problems, "encoder output 1 (style)", n.encoder.outputs[1], "float32", ["batch", S]);
+  }
+  if (count("parser", 1, 1)) {
+    // Channel i is the logit of class id i, so every class id needs a channel.
+    const channels = Math.max(...m.classes.map((c) => c.id)) + 1;
+    checkTensor(problems, "parser input 0 (photo)", n.parser.inputs[0], "float32", photo);
+    checkTensor(problems, "parser output 0 (class logits)", n.parser.outputs[0], "float32", ["batch", channels, R, R]);
   }
   return problems;
 }

@@ -1,25 +1,74 @@
-// The whole pipeline for one request: condition mask + seed -> N PNGs, the N variations batched
-// through each network in one run. Deterministic: the same input gives the same PNG bytes.
+// The whole pipeline for one request, composed from stages.ts, the N variations batched through
+// each network in one run. Deterministic: the same input gives the same PNG bytes.
+//
+//   target layout (proxy mask P_t), once:
+//     mask / sketch / scribble -> mapper.<kind> -> argmax
+//     edges (a photo)          -> Canny (canny.ts) -> mapper.edges -> argmax
+//     exemplar (a photo)       -> encoder -> F -> proxy        (the photo's own layout)
+//   appearance F, style:
+//     seeds s..s+N-1 -> mapping -> g1                    (new faces)
+//     source photo   -> encoder                          (the photo's identity, one image)
+//   F, proxy(F), P_t -> rearranger -> F'
+//   restyle {classes, seed}: F'' = blend(F', F'_r, region of those classes), where F'_r comes from
+//     seeds r..r+N-1 rearranged into the same P_t, and the region from the mask condition or,
+//     for other conditions, from parsing the first render; the main style is kept.
+//   g2(F' or F'', style) -> PNG
 import { performance } from "node:perf_hooks";
+import * as ort from "onnxruntime-node";
+import { JobFailure } from "../failure.ts";
+import { edgesFromRgb } from "./canny.ts";
+import { faceClassIds, faceProblem } from "./face.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
-import { tileMask } from "./proxy-mask.ts";
+import type { RgbImage } from "./photo.ts";
+import { tileMask, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
+import { blendFeatures, regionWeights } from "./region.ts";
 import type { PackRuntime } from "./runtime.ts";
-import { conditionLogits, latentsFor, logitsToProxy, mapLatents, proxyOf, rearrange, render, synthesizeFeatures } from "./stages.ts";
+import {
+  conditionLogits,
+  encodePhotos,
+  latentsFor,
+  logitsToProxy,
+  mapLatents,
+  parseImages,
+  photoTensor,
+  proxyOf,
+  rearrange,
+  render,
+  synthesizeFeatures,
+} from "./stages.ts";
+
+/** What the layout comes from. Drawn conditions are R x R bytes; photos are pack-sized RGB squares. */
+export type ConditionInput =
+  | { kind: "mask" | "sketch" | "scribble"; data: Uint8Array }
+  | { kind: "edges"; photo: RgbImage }
+  | { kind: "exemplar"; photo: RgbImage };
+
+export interface RestyleInput {
+  /** Class ids whose region takes its features from `seed`. */
+  classes: readonly number[];
+  /** Variation i restyles with seed + i (mod 2^32). */
+  seed: number;
+}
 
 export interface GenerateInput {
-  /** Condition kind the mask is for; "mask" (class ids) is the one every face pack has. */
+  condition?: ConditionInput;
+  /** Shorthand for condition { kind: kind ?? "mask", data: mask } (scripts and the CLI use it). */
   kind?: string;
-  /** Class ids, resolution x resolution, row-major; validated by the caller. */
-  mask: Uint8Array;
+  mask?: Uint8Array;
   seed: number;
   variations: number;
   /** Defaults to the pack's truncation. */
   truncation?: number;
+  /** The photo whose features and style are used instead of a seed's: the same person, new layout. */
+  source?: { photo: RgbImage };
+  restyle?: RestyleInput;
 }
 
 export interface GeneratedImage {
   seed: number;
+  /** The seed the restyled region came from. */
+  restyleSeed?: number;
   width: number;
   height: number;
   png: Uint8Array;
@@ -34,7 +83,7 @@ export interface GenerateOutput {
 }
 
 /** Coarse stages a person sees (the protocol's progress stages). */
-export type VisibleStage = "mapping" | "generating" | "encoding";
+export type VisibleStage = "reading" | "mapping" | "generating" | "encoding" | "tracing";
 
 export interface GenerateHooks {
   signal?: AbortSignal;
@@ -47,7 +96,7 @@ export class GenerationAborted extends Error {
   }
 }
 
-function stopwatch() {
+export function stopwatch() {
   let last = performance.now();
   return () => {
     const now = performance.now();
@@ -57,8 +106,40 @@ function stopwatch() {
   };
 }
 
+function conditionOf(input: GenerateInput): ConditionInput {
+  if (input.condition) return input.condition;
+  if (!input.mask) throw new Error("generate needs a condition or a mask");
+  const kind = (input.kind ?? "mask") as "mask" | "sketch" | "scribble";
+  return { kind, data: input.mask };
+}
+
+/** Refuses a photo the parser finds no face in (JobFailure no_face). No parser: contrast only. */
+export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: StageTimings, lap: () => number): Promise<Uint8Array | null> {
+  const hasParser = rt.sessions.has("parser");
+  const classMap = hasParser ? (await parseImages(rt, photoTensor([photo])))[0] : null;
+  timings.parser = (timings.parser ?? 0) + lap();
+  const problem = faceProblem(photo, classMap, faceClassIds(rt.pack.manifest.classes));
+  if (problem) throw new JobFailure("no_face", problem);
+  return classMap;
+}
+
+function requireNetwork(rt: PackRuntime, key: string, what: string): void {
+  if (!rt.sessions.has(key)) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no ${key} network, so it cannot ${what}.`);
+}
+
+/** Repeats batch item 0 of a float tensor `times` times. */
+function tileFloat(t: ort.Tensor, times: number): ort.Tensor {
+  const [n, ...rest] = t.dims as number[];
+  const size = (t.data as Float32Array).length / n;
+  const src = (t.data as Float32Array).subarray(0, size);
+  const out = new Float32Array(size * times);
+  for (let i = 0; i < times; i++) out.set(src, i * size);
+  return new ort.Tensor("float32", out, [times, ...rest]);
+}
+
 export async function generate(rt: PackRuntime, input: GenerateInput, hooks: GenerateHooks = {}): Promise<GenerateOutput> {
   const m = rt.pack.manifest;
+  const R = m.resolution;
   const n = input.variations;
   const truncation = input.truncation ?? m.truncation;
   const timings: StageTimings = {};
@@ -67,42 +148,119 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
   const check = () => {
     if (hooks.signal?.aborted) throw new GenerationAborted();
   };
+  const condition = conditionOf(input);
+  const photoIn = condition.kind === "exemplar" || input.source;
+  if (photoIn) hooks.onStage?.("reading", 0);
 
-  hooks.onStage?.("mapping", 0);
-  // One mask for all variations: run the condition network once and repeat its proxy mask.
-  const logits = await conditionLogits(rt, input.kind ?? "mask", input.mask, 1);
-  timings.condition = lap();
-  const target = tileMask(logitsToProxy(logits), n);
-  timings.argmax = lap();
-  const seeds = variationSeeds(input.seed, n);
-  const z = latentsFor(rt, seeds);
-  timings.latents = lap();
-  const w = await mapLatents(rt, z, truncation);
-  timings.mapping = lap();
+  // ---- the target layout, once for the whole batch
+  let target: ProxyMask;
+  if (condition.kind === "exemplar") {
+    requireNetwork(rt, "encoder", "take a layout from a photo");
+    await checkFace(rt, condition.photo, timings, lap);
+    check();
+    const { features } = await encodePhotos(rt, photoTensor([condition.photo]));
+    timings.encoder = lap();
+    target = await proxyOf(rt, features);
+    timings.exemplar_proxy = lap();
+  } else {
+    hooks.onStage?.("mapping", 0);
+    let kind: string, data: Uint8Array;
+    if (condition.kind === "edges") {
+      kind = "edges";
+      data = edgesFromRgb(condition.photo.rgb, condition.photo.width, condition.photo.height);
+      timings.edges = lap();
+    } else {
+      kind = condition.kind;
+      data = condition.data;
+    }
+    const logits = await conditionLogits(rt, kind, data, 1);
+    timings.condition = lap();
+    target = logitsToProxy(logits);
+    timings.argmax = lap();
+  }
   check();
 
+  // ---- the main appearance: one photo, or a seed per variation (one seed when restyling)
+  let mainFeatures: ort.Tensor, mainStyle: ort.Tensor, mainSeeds: number[];
+  const mainCount = input.restyle || input.source ? 1 : n;
   hooks.onStage?.("generating", 0);
-  const { features, style } = await synthesizeFeatures(rt, w);
-  timings.g1 = lap();
+  if (input.source) {
+    requireNetwork(rt, "encoder", "generate with a photo's identity");
+    await checkFace(rt, input.source.photo, timings, lap);
+    check();
+    const enc = await encodePhotos(rt, photoTensor([input.source.photo]));
+    timings.source_encoder = lap();
+    mainFeatures = enc.features;
+    mainStyle = enc.style;
+    mainSeeds = [input.seed];
+  } else {
+    mainSeeds = variationSeeds(input.seed, mainCount);
+    const z = latentsFor(rt, mainSeeds);
+    timings.latents = lap();
+    const w = await mapLatents(rt, z, truncation);
+    timings.mapping = lap();
+    check();
+    const g = await synthesizeFeatures(rt, w);
+    timings.g1 = lap();
+    mainFeatures = g.features;
+    mainStyle = g.style;
+  }
   check();
-  const source = await proxyOf(rt, features);
+  const sourceProxy = await proxyOf(rt, mainFeatures);
   timings.proxy = lap();
-  const arranged = await rearrange(rt, features, source, target);
+  let features = await rearrange(rt, mainFeatures, sourceProxy, tileMask(target, mainCount));
   timings.rearranger = lap();
+  let style = mainStyle;
   check();
-  const image = await render(rt, arranged, style);
+
+  // ---- restyle: the region of some classes from other seeds, rearranged into the same layout
+  let restyleSeeds: number[] | null = null;
+  if (input.restyle) {
+    let classMap: Uint8Array;
+    if (condition.kind === "mask") {
+      classMap = condition.data;
+    } else {
+      // No class mask was drawn: the parser reads the classes off the main image's first render.
+      requireNetwork(rt, "parser", `restyle a region of a ${condition.kind} condition`);
+      const first = await render(rt, features, style);
+      classMap = (await parseImages(rt, first))[0];
+      timings.restyle_parse = lap();
+    }
+    const classes = new Set(input.restyle.classes);
+    const [, C, h, w] = features.dims as number[];
+    const weights = regionWeights(classMap, R, classes, h, w);
+    if (!weights.some((v) => v > 0)) {
+      const names = m.classes.filter((c) => classes.has(c.id)).map((c) => c.label).join(", ") || [...classes].join(", ");
+      throw new JobFailure("empty_region", `The layout has no ${names} to restyle.`);
+    }
+    restyleSeeds = variationSeeds(input.restyle.seed, n);
+    const zr = latentsFor(rt, restyleSeeds);
+    const wr = await mapLatents(rt, zr, truncation);
+    const gr = await synthesizeFeatures(rt, wr);
+    const pr = await proxyOf(rt, gr.features);
+    const fr = await rearrange(rt, gr.features, pr, tileMask(target, n));
+    timings.restyle_features = lap();
+    check();
+    const mainTiled = tileFloat(features, n);
+    const blended = blendFeatures(mainTiled.data as Float32Array, fr.data as Float32Array, weights, n, C, h * w);
+    features = new ort.Tensor("float32", blended, [n, C, h, w]);
+    style = tileFloat(style, n);
+    timings.blend = lap();
+  }
+
+  const image = await render(rt, features, style);
   timings.g2 = lap();
   check();
 
   hooks.onStage?.("encoding", 0);
-  const R = m.resolution;
+  const count = image.dims[0];
   const data = image.data as Float32Array;
-  const images: GeneratedImage[] = seeds.map((seed, i) => {
-    const png = encodeRgbaPng(imageToRgba(data, n, R, R, i), R, R);
-    return { seed, width: R, height: R, png };
+  const images: GeneratedImage[] = Array.from({ length: count }, (_, i) => {
+    const png = encodeRgbaPng(imageToRgba(data, count, R, R, i), R, R);
+    const seed = mainSeeds[Math.min(i, mainSeeds.length - 1)];
+    return restyleSeeds ? { seed, restyleSeed: restyleSeeds[i], width: R, height: R, png } : { seed, width: R, height: R, png };
   });
   timings.encode = lap();
-  timings.total = Object.values(timings).reduce((a, b) => a + b, 0);
-  timings.total = Math.round(timings.total * 100) / 100;
+  timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 100) / 100;
   return { images, timings };
 }

@@ -8,6 +8,8 @@ import { dimsFor } from "./contract.ts";
 import { latentBatch } from "./prng.ts";
 import { argmaxClasses, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
 import type { PackRuntime } from "./runtime.ts";
+import { rgbToPlanar, type RgbImage } from "./photo.ts";
+import { argmaxToIds } from "./region.ts";
 
 function network(rt: PackRuntime, key: string): { net: NetworkFile; session: ort.InferenceSession } {
   const net = rt.pack.manifest.networks[key];
@@ -42,12 +44,20 @@ export function proxyFromTensor(t: ort.Tensor): ProxyMask {
   return { n, h, w, data: t.data as BigInt64Array };
 }
 
-/** Condition network for `kind` (e.g. mapper.mask) on n class-id masks -> proxy-mask logits [n, K, h, w]. */
-export async function conditionLogits(rt: PackRuntime, kind: string, masks: Uint8Array, n: number): Promise<ort.Tensor> {
+/**
+ * Condition network for `kind` (mapper.mask, mapper.sketch, …) on n conditions of R x R bytes ->
+ * proxy-mask logits [n, K, h, w]. The bytes become the tensor pack.json asks for: int64 class ids
+ * (mask, scribble; 255 = nothing drawn) or float32 0/1 maps (sketch, edges: 1 = stroke or edge).
+ */
+export async function conditionLogits(rt: PackRuntime, kind: string, data: Uint8Array, n: number): Promise<ort.Tensor> {
   const cond = rt.pack.manifest.conditions.find((c) => c.kind === kind);
   if (!cond) throw new Error(`pack ${rt.pack.name} does not accept ${kind} conditions`);
   const spec = rt.pack.manifest.networks[cond.network].inputs[0];
-  const input = new ort.Tensor("int64", bytesToInt64(masks), dimsFor(spec, n));
+  const dims = dimsFor(spec, n);
+  const input =
+    spec.type === "int64"
+      ? new ort.Tensor("int64", bytesToInt64(data), dims)
+      : new ort.Tensor("float32", Float32Array.from(data, (v) => (v ? 1 : 0)), dims);
   const [logits] = await runNetwork(rt, cond.network, [input]);
   return logits;
 }
@@ -94,4 +104,25 @@ export async function rearrange(rt: PackRuntime, features: ort.Tensor, source: P
 export async function render(rt: PackRuntime, features: ort.Tensor, style: ort.Tensor): Promise<ort.Tensor> {
   const [image] = await runNetwork(rt, "g2", [features, style]);
   return image;
+}
+
+/** Photos (pack-sized RGB squares) as the encoder's and parser's input: [n, 3, R, R] in [-1, 1]. */
+export function photoTensor(photos: readonly RgbImage[]): ort.Tensor {
+  const { width, height } = photos[0];
+  const data = new Float32Array(photos.length * 3 * width * height);
+  photos.forEach((p, i) => rgbToPlanar(p, data, i * 3 * width * height));
+  return new ort.Tensor("float32", data, [photos.length, 3, height, width]);
+}
+
+/** encoder: photos -> the features and style that g2 would turn back into them (inversion). */
+export async function encodePhotos(rt: PackRuntime, photos: ort.Tensor): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
+  const [features, style] = await runNetwork(rt, "encoder", [photos]);
+  return { features, style };
+}
+
+/** parser: images [n, 3, R, R] in [-1, 1] -> one class-id map (R x R bytes) per image. */
+export async function parseImages(rt: PackRuntime, images: ort.Tensor): Promise<Uint8Array[]> {
+  const [logits] = await runNetwork(rt, "parser", [images]);
+  const [n, k, h, w] = logits.dims as number[];
+  return Array.from({ length: n }, (_, i) => argmaxToIds(logits.data as Float32Array, k, h * w, i));
 }

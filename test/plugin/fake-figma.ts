@@ -175,6 +175,22 @@ export class FakeNode {
     this.touch("vectorNetwork");
   }
 
+  /** VECTOR paths (Figma's `vectorPaths`): setting them also sets the node's size to their bounds. */
+  get vectorPaths(): { windingRule: string; data: string }[] {
+    return clone(this._geometry ?? []);
+  }
+  set vectorPaths(paths: { windingRule: string; data: string }[]) {
+    this._geometry = clone(paths);
+    const nums = paths.flatMap((p) => (p.data.match(/-?\d*\.?\d+(?:e-?\d+)?/gi) ?? []).map(Number));
+    const xs = nums.filter((_, i) => i % 2 === 0);
+    const ys = nums.filter((_, i) => i % 2 === 1);
+    if (xs.length) {
+      this._width = Math.max(0.01, Math.max(...xs) - Math.min(...xs));
+      this._height = Math.max(0.01, Math.max(...ys) - Math.min(...ys));
+    }
+    this.touch("vectorNetwork", "width", "height");
+  }
+
   get fillGeometry(): { windingRule: string; data: string }[] {
     if (this._geometry) return clone(this._geometry);
     const w = this._width;
@@ -203,6 +219,33 @@ export class FakeNode {
     });
     this._fills = deepFreeze(normal);
     this.touch("fills");
+  }
+
+  // ---------------------------------------------------------------- strokes
+
+  private _strokes: readonly unknown[] = [];
+  strokeWeight = 1;
+  get strokes(): readonly unknown[] {
+    return this._strokes;
+  }
+  set strokes(paints: readonly unknown[]) {
+    this._strokes = deepFreeze((paints as Record<string, unknown>[]).map((p) => ({ visible: true, opacity: 1, ...clone(p) })));
+    this.touch("strokes");
+  }
+
+  // ---------------------------------------------------------------- export
+
+  /**
+   * Only image-filled nodes export here, and as the image's own PNG bytes: the fake cannot render,
+   * so the SCALE constraint is recorded (`lastExport`) but not applied.
+   */
+  async exportAsync(settings?: { format?: string; constraint?: { type: string; value: number } }): Promise<Uint8Array> {
+    this.figma.lastExport = { id: this.id, settings: clone(settings ?? {}) };
+    const image = [...(this._fills as { type: string; imageHash?: string; visible?: boolean }[])].reverse().find((p) => p.visible !== false);
+    if (image?.type !== "IMAGE" || !image.imageHash) throw new Error("the fake exports only nodes with an image fill");
+    const bytes = this.figma.imageBytes(image.imageHash);
+    if (!bytes) throw new Error(`Image with hash ${image.imageHash} does not exist`);
+    return bytes.slice();
   }
 
   // ---------------------------------------------------------------- tree
@@ -454,10 +497,17 @@ export class FakeFigma {
     return { hash };
   }
 
-  getImageByHash(hash: string): { hash: string; getBytesAsync(): Promise<Uint8Array> } | null {
+  getImageByHash(hash: string): { hash: string; getBytesAsync(): Promise<Uint8Array>; getSizeAsync(): Promise<{ width: number; height: number }> } | null {
     const bytes = this.images.get(hash);
-    return bytes ? { hash, getBytesAsync: async () => bytes.slice() } : null;
+    return bytes ? { hash, getBytesAsync: async () => bytes.slice(), getSizeAsync: async () => pngSize(bytes)! } : null;
   }
+
+  imageBytes(hash: string): Uint8Array | null {
+    return this.images.get(hash) ?? null;
+  }
+
+  /** The last exportAsync call: which node, with which settings. */
+  lastExport: { id: string; settings: unknown } | null = null;
 
   async getNodeByIdAsync(id: string): Promise<FakeNode | null> {
     const n = this.nodes.get(id);

@@ -198,6 +198,7 @@ describe("inserting results", () => {
       requestId: "req-1",
       count: 3,
       names: ["Phototype · seed 1234", "Phototype · seed 1235", "Phototype · seed 1236"],
+      placement: "frame",
     });
     // First result: inside the frame, on top, over the centre square.
     const first = f.children.at(-1)!;

@@ -31,4 +31,27 @@ describe("message parsing", () => {
     expect(parseServerMessage('{"type":"done","id":"a","totalMs":1}').ok).toBe(true);
     expect(parseServerMessage('{"type":"done"}').ok).toBe(false);
   });
+
+  it("reads the new conditions, photo source, restyle and invert, and names what is wrong with them", () => {
+    const base = { type: "generate", id: "g", pack: "p", seed: 1, variations: 1, mode: "final" };
+    const ok = (msg: unknown) => parseClientMessage(JSON.stringify(msg)).ok;
+    expect(ok({ ...base, condition: { kind: "sketch", width: 2, height: 2, data: "AAAAAA==" } })).toBe(true);
+    expect(ok({ ...base, condition: { kind: "scribble", width: 2, height: 2, data: "////AA==" } })).toBe(true);
+    expect(ok({ ...base, condition: { kind: "edges", photo: "iVBORw0KGgo=" } })).toBe(true);
+    expect(ok({ ...base, condition: { kind: "exemplar", photo: "iVBORw0KGgo=" } })).toBe(true);
+    expect(ok({ ...base, condition: { kind: "mask", width: 1, height: 1, data: "AA==" }, source: { kind: "photo", photo: "iVBO" }, restyle: { classes: [13], seed: 2 } })).toBe(true);
+    expect(ok({ type: "invert", id: "i", pack: "p", photo: "iVBO" })).toBe(true);
+    const said = (msg: unknown) => {
+      const r = parseClientMessage(JSON.stringify(msg));
+      return r.ok ? "" : `${r.code}: ${r.message}`;
+    };
+    expect(said({ ...base, condition: { kind: "edges", photo: "not base64!" } })).toMatch(/bad_message: .*condition.photo must be a PNG in base64/);
+    expect(said({ ...base, condition: { kind: "edges" } })).toMatch(/condition.photo must be a PNG/);
+    expect(said({ ...base, condition: { kind: "doodle" } })).toMatch(/condition.kind must be one of mask, sketch, scribble, edges, exemplar/);
+    expect(said({ ...base, condition: { kind: "mask", width: 1, height: 1, data: "AA==" }, restyle: { classes: [], seed: 2 } })).toMatch(/restyle.classes must be 1 to 64 class ids/);
+    expect(said({ type: "invert", id: "i", pack: "p" })).toMatch(/Invert request is malformed/);
+    expect(parseClientMessage(JSON.stringify({ type: "invert", id: "i", pack: "p" }))).toMatchObject({ id: "i" });
+    expect(parseServerMessage(JSON.stringify({ type: "layout", id: "i", pack: "p", width: 2, height: 2, data: "AAAAAA==", polygons: [{ classId: 1, points: [0, 0, 1, 0, 1, 1] }], timings: {} })).ok).toBe(true);
+    expect(parseServerMessage(JSON.stringify({ type: "progress", id: "i", stage: "tracing", done: 0, total: 1 })).ok).toBe(true);
+  });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import type { PackInfo } from "../../server/protocol.ts";
 import type { ShapeSnapshot } from "../../plugin/messages.ts";
-import { backgroundClassId, classAliases, classificationProblem, classifyShapes, normalizeName } from "../../ui/lib/classify.ts";
+import { backgroundClassId, classAliases, classificationProblem, classifyShapes, classifyStrokes, darkStrokes, normalizeName } from "../../ui/lib/classify.ts";
+import type { StrokeSnapshot } from "../../plugin/messages.ts";
 import { parseHex } from "../../ui/lib/palette.ts";
 
 const raw = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8"));
@@ -103,5 +104,35 @@ describe("classifying shapes", () => {
   it("finds the background class by name", () => {
     expect(backgroundClassId(pack)).toBe(cls("background").id);
     expect(backgroundClassId({ classes: pack.classes.filter((c) => c.name !== "background") })).toBeNull();
+  });
+});
+
+describe("strokes", () => {
+  const stroke = (name: string, hex: string): StrokeSnapshot => ({
+    id: `s:${name}`,
+    name,
+    type: "VECTOR",
+    paint: { kind: "solid", color: colour01(hex), opacity: 1 },
+    paths: [{ data: "M 0 0 L 1 1" }],
+    toUnit: [
+      [1, 0, 0],
+      [0, 1, 0],
+    ],
+  });
+
+  it("a sketch reads dark strokes and skips coloured and non-solid ones", () => {
+    const gradient: StrokeSnapshot = { ...stroke("Gradient", "#000000"), paint: { kind: "other", paint: "GRADIENT_LINEAR" } };
+    const { dark, light } = darkStrokes([stroke("Ink", "#000000"), stroke("Graphite", "#444444"), stroke("Skin", cls("skin").color), stroke("Pink", "#FF00FF"), gradient]);
+    expect(dark.map((s) => s.name)).toEqual(["Ink", "Graphite"]);
+    expect(light.map((s) => s.name)).toEqual(["Skin", "Pink", "Gradient"]);
+  });
+
+  it("a scribble's strokes get classes by stroke colour, then name; others are listed as strokes", () => {
+    const c = classifyStrokes([stroke("line 1", cls("hair").color), stroke("Nose", "#123456"), stroke("Doodle", "#00FF00")], pack);
+    expect(c.shapes.map((s) => [s.shape.name, s.classId, s.by])).toEqual([
+      ["line 1", cls("hair").id, "colour"],
+      ["Nose", cls("nose").id, "name"],
+    ]);
+    expect(classificationProblem(c, pack.title, "stroke")).toMatch(/^1 stroke has a colour that is not in the palette and no face-part name: “Doodle” \(#00FF00\)/);
   });
 });

@@ -155,4 +155,22 @@ describe("server connection", () => {
     vi.advanceTimersByTime(250);
     expect(FakeSocket.made).toHaveLength(2);
   });
+
+  it("says a refused token is the problem (error, then close 4401), not a server that is down", () => {
+    const { conn, drops, messages } = setup(() => 0);
+    conn.start();
+    const s0 = FakeSocket.made[0];
+    s0.serverOpens();
+    s0.serverSays({ type: "error", code: "unauthorized", message: "This server needs an access token" });
+    s0.serverCloses(4401, "unauthorized");
+    const s = conn.current;
+    expect(s.status).toBe("waiting");
+    expect(s.status === "waiting" && s.reason).toMatch(/wants an access token, and the one in settings is missing or wrong/);
+    expect(messages).toEqual([]);
+    expect(drops).toEqual([]);
+    // A close code alone says the same.
+    vi.advanceTimersByTime(250);
+    FakeSocket.made[1].serverCloses(4401, "");
+    expect(conn.current.status === "waiting" && conn.current.reason).toMatch(/access token/);
+  });
 });

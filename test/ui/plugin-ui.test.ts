@@ -52,6 +52,7 @@ async function sentGenerates(ui: Frame): Promise<GenerateRequest[]> {
 }
 
 function decodeMask(req: GenerateRequest): Uint8Array {
+  if (!("data" in req.condition)) throw new Error(`a ${req.condition.kind} condition has no drawn data`);
   return new Uint8Array(Buffer.from(req.condition.data, "base64"));
 }
 
@@ -281,6 +282,8 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     try {
       const p = await openPlugin(browser, harness, { serverUrl: guarded.wsUrl });
       await p.ui.waitForSelector('.connection[data-status="waiting"]', { timeout: 15_000 });
+      // The refusal says it is about the token, not a server that is down.
+      expect(await p.ui.textContent(".connection")).toMatch(/wants an access token, and the one in settings is missing or wrong/);
       await p.ui.click('button[aria-label="Settings"]');
       const address = p.ui.locator(".settings input[type=text]");
       await address.fill("http://localhost:8787");

@@ -136,4 +136,52 @@ describe.skipIf(!chromiumAvailable())("mask rasterizer (Chromium)", () => {
     expect(mismatches).toBe(0);
     expect(nearEdge).toBeLessThan(N * N * 0.05);
   });
+
+  describe("strokes (sketch, scribble)", () => {
+    type S = { value: number; paths: { data: string }[]; toUnit: Affine };
+    const strokes = (list: S[], resolution: number, width: number, empty: number): Promise<number[]> =>
+      page.evaluate(({ list, resolution, width, empty }) => Array.from((globalThis as any).rasterizeStrokes(list, resolution, width, empty).map as Uint8Array), { list, resolution, width, empty });
+
+    it("draws a line 1-2 px wide at any position, whatever the shape's scale", async () => {
+      const R = 32;
+      for (const y of [0.5, 0.51, 0.515, 0.53]) {
+        const direct = await strokes([{ value: 1, paths: [{ data: `M 0.1 ${y} L 0.9 ${y}` }], toUnit: I }], R, 1.5, 0);
+        // The same line in a 256-unit shape scaled down to the unit square.
+        const scaled = await strokes([{ value: 1, paths: [{ data: `M 25.6 ${y * 256} L 230.4 ${y * 256}` }], toUnit: [[1 / 256, 0, 0], [0, 1 / 256, 0]] }], R, 1.5, 0);
+        expect(scaled).toEqual(direct);
+        for (let x = 5; x < 27; x++) {
+          const column = Array.from({ length: R }, (_, r) => direct[r * R + x]);
+          const ink = column.filter((v) => v === 1).length;
+          expect(ink, `y=${y} x=${x}`).toBeGreaterThanOrEqual(1);
+          expect(ink, `y=${y} x=${x}`).toBeLessThanOrEqual(2);
+        }
+        expect(count(direct, 1)).toBeLessThan(2 * 28);
+      }
+    });
+
+    it("paints strokes in order with their value, and `empty` where nothing is drawn", async () => {
+      const map = await strokes(
+        [
+          { value: 13, paths: [{ data: "M 0.1 0.5 L 0.9 0.5" }], toUnit: I },
+          { value: 1, paths: [{ data: "M 0.5 0.1 L 0.5 0.9" }], toUnit: I },
+        ],
+        16,
+        2,
+        255,
+      );
+      expect(new Set(map)).toEqual(new Set([255, 13, 1]));
+      expect(map[8 * 16 + 8]).toBe(1); // the crossing: the later stroke wins
+      expect(count(map, 255)).toBeGreaterThan(256 - 2 * 2 * 14 - 4);
+    });
+
+    it("widens lines with the resolution as training did (1-2 px per 64)", async () => {
+      const w = await page.evaluate(() => [32, 64, 128, 256].map((r) => [(globalThis as any).strokeWidth("sketch", r), (globalThis as any).strokeWidth("scribble", r)]));
+      expect(w).toEqual([
+        [1.5, 1.5],
+        [1.5, 2],
+        [3, 4],
+        [6, 8],
+      ]);
+    });
+  });
 });

@@ -96,4 +96,21 @@ describe("request book", () => {
     expect(book.takeStalled(100).map((r) => r.id)).toEqual(["f1"]);
     expect(book.finalInFlight?.id).toBe("f2");
   });
+
+  it("holds an invert request's layout until done, and carries what to do with the answer", () => {
+    const book = new RequestBook("t");
+    const purpose = { action: "edit" as const, target: null, photo: { nodeId: "9:1", name: "Portrait" } };
+    book.begin("e1", "final", 1, null, purpose);
+    const layout = { type: "layout" as const, id: "e1", pack: "p", width: 2, height: 2, data: "AAAAAA==", polygons: [], timings: {} };
+    expect(book.receive({ type: "progress", id: "e1", stage: "tracing", done: 0, total: 1 }).kind).toBe("progress");
+    expect(book.receive(layout).kind).toBe("ignore");
+    const done = book.receive({ type: "done", id: "e1", totalMs: 3 });
+    expect(done).toMatchObject({ kind: "layout-done", layout, request: { purpose } });
+    // Done without a layout is a failure, said plainly.
+    book.begin("e2", "final", 1, null, purpose);
+    expect(book.receive({ type: "done", id: "e2", totalMs: 3 })).toMatchObject({ kind: "error", code: "internal" });
+    // A generate request's target defaults to its frame.
+    book.begin("g1", "final", 1, "frame-1");
+    expect(book.finalInFlight?.purpose).toEqual({ action: "generate", target: { kind: "frame", id: "frame-1" } });
+  });
 });

@@ -9,8 +9,9 @@ describe("settings", () => {
     expect(DEFAULT_SETTINGS.serverUrl).toBe("ws://localhost:8787/ws");
   });
   it("keeps valid values and clamps variations to 1..8", () => {
-    const s = parseSettings({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 12, seed: 42, seedLocked: true, live: true });
-    expect(s).toEqual({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 8, seed: 42, seedLocked: true, live: true });
+    const s = parseSettings({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 12, seed: 42, seedLocked: true, live: true, condition: "sketch" });
+    expect(s).toEqual({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 8, seed: 42, seedLocked: true, live: true, condition: "sketch" });
+    expect(parseSettings({ condition: "telepathy" }).condition).toBe("mask");
     expect(clampVariations(0)).toBe(1);
     expect(clampVariations(NaN)).toBe(1);
   });

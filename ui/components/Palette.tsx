@@ -1,12 +1,17 @@
 // The pack's classes as swatches. A click recolours the selected shapes, or adds a shape of that class.
 import type { PackClassInfo } from "../../server/protocol.ts";
 
-export function Palette(props: { classes: readonly PackClassInfo[]; selectedShapes: number; hasFrame: boolean; onPick(id: number): void }) {
+export function Palette(props: { classes: readonly PackClassInfo[]; selectedShapes: number; hasFrame: boolean; strokes?: boolean; onPick(id: number): void }) {
+  const n = props.selectedShapes;
   const hint = !props.hasFrame
     ? "Select a frame to draw in."
-    : props.selectedShapes > 0
-      ? `Click a part to recolour the ${props.selectedShapes} selected shape${props.selectedShapes === 1 ? "" : "s"}.`
-      : "Click a part to add a shape of it to the frame, or select shapes to recolour them.";
+    : props.strokes
+      ? n > 0
+        ? `Click a part to colour the ${n} selected stroke${n === 1 ? "" : "s"}.`
+        : "Draw strokes with the pen, select them, then click a part to colour them."
+      : n > 0
+        ? `Click a part to recolour the ${n} selected shape${n === 1 ? "" : "s"}.`
+        : "Click a part to add a shape of it to the frame, or select shapes to recolour them.";
   return (
     <section class="palette" aria-label="Face parts">
       <div class="swatches">

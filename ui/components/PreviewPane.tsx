@@ -1,9 +1,13 @@
 // The latest image (live preview or final), the layout the networks see, and progress.
 import { useEffect, useRef } from "preact/hooks";
-import type { PackInfo } from "../../server/protocol.ts";
+import { NO_STROKE, type PackInfo } from "../../server/protocol.ts";
 import { parseHex } from "../lib/palette.ts";
 import type { Busy, LayoutSummary, PreviewImage } from "../session.ts";
 
+const WHITE = { r: 255, g: 255, b: 255 };
+const BLACK = { r: 0, g: 0, b: 0 };
+
+/** The condition as the networks see it: class colours, black strokes on white, or coloured strokes on white. */
 function MaskView({ layout, pack }: { layout: LayoutSummary; pack: PackInfo }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -13,10 +17,15 @@ function MaskView({ layout, pack }: { layout: LayoutSummary; pack: PackInfo }) {
     const n = layout.resolution;
     canvas.width = n;
     canvas.height = n;
-    const colours = new Map(pack.classes.map((c) => [c.id, parseHex(c.color) ?? { r: 0, g: 0, b: 0 }]));
+    const colours = new Map(pack.classes.map((c) => [c.id, parseHex(c.color) ?? BLACK]));
+    const colourOf = (v: number) => {
+      if (layout.kind === "sketch") return v ? BLACK : WHITE;
+      if (layout.kind === "scribble" && v === NO_STROKE) return WHITE;
+      return colours.get(v) ?? { r: 255, g: 0, b: 255 };
+    };
     const img = ctx.createImageData(n, n);
     for (let i = 0; i < layout.mask.length; i++) {
-      const c = colours.get(layout.mask[i]) ?? { r: 255, g: 0, b: 255 };
+      const c = colourOf(layout.mask[i]);
       img.data[i * 4] = c.r;
       img.data[i * 4 + 1] = c.g;
       img.data[i * 4 + 2] = c.b;
@@ -24,15 +33,7 @@ function MaskView({ layout, pack }: { layout: LayoutSummary; pack: PackInfo }) {
     }
     ctx.putImageData(img, 0, 0);
   }, [layout, pack]);
-  return <canvas ref={ref} class="mask" title="What the model sees: your shapes as face parts" />;
-}
-
-function skippedNote(l: LayoutSummary): string {
-  const parts: string[] = [];
-  if (l.skipped.text) parts.push(`${l.skipped.text} text`);
-  if (l.skipped.noFill) parts.push(`${l.skipped.noFill} unfilled`);
-  if (l.skipped.masks) parts.push(`${l.skipped.masks} mask`);
-  return parts.length ? ` · skipped ${parts.join(", ")}` : "";
+  return <canvas ref={ref} class="mask" data-kind={layout.kind} title="What the model sees" />;
 }
 
 export function ProgressBar({ busy }: { busy: Busy }) {
@@ -54,7 +55,7 @@ export function PreviewPane(props: { preview: PreviewImage | null; layout: Layou
         {preview ? (
           <img class="result" src={preview.src} alt={`Generated face, seed ${preview.seed}`} data-request-id={preview.requestId} data-seed={preview.seed} data-mode={preview.mode} />
         ) : (
-          <div class="placeholder">Draw face parts in a frame, then press Generate.</div>
+          <div class="placeholder">Draw face parts in a frame (or pick a photo), then press Generate.</div>
         )}
         {props.previewPending ? <span class="pending" title="Updating preview" /> : null}
       </div>
@@ -70,7 +71,7 @@ export function PreviewPane(props: { preview: PreviewImage | null; layout: Layou
           <>
             <MaskView layout={layout} pack={pack} />
             <p class="caption layout-note">
-              What the model sees: {layout.shapes} shape{layout.shapes === 1 ? "" : "s"} ({layout.byColour} by colour, {layout.byName} by name){skippedNote(layout)}
+              {layout.caption}
               {cropped ? `; centre square of ${Math.round(layout.frame.width)} × ${Math.round(layout.frame.height)}` : ""}
             </p>
           </>

@@ -2,8 +2,8 @@
 // else its layer name when that names a class ("Hair", "hair 2", "l_eye", "Left eye").
 // Shapes with neither are listed by name, never guessed.
 import type { PackInfo } from "../../server/protocol.ts";
-import type { ShapeSnapshot } from "../../plugin/messages.ts";
-import { from01, nearestClass, paletteOf, toHex, type PaletteEntry } from "./palette.ts";
+import type { ShapeSnapshot, StrokeSnapshot } from "../../plugin/messages.ts";
+import { from01, nearestClass, paletteOf, rgbToLab, toHex, type PaletteEntry } from "./palette.ts";
 
 export interface ClassifiedShape {
   shape: ShapeSnapshot;
@@ -116,7 +116,7 @@ function listItems(items: readonly string[], max = 5): string {
 }
 
 /** A designer-facing sentence for what blocks generation, or null when every shape has a class. */
-export function classificationProblem(c: Classification, packTitle: string): string | null {
+export function classificationProblem(c: Classification, packTitle: string, things = "shape"): string | null {
   if (c.missing.length > 0) {
     const labels = [...new Set(c.missing.map((m) => m.classLabel))];
     const names = c.missing.map((m) => `“${m.shapeName}”`);
@@ -124,7 +124,30 @@ export function classificationProblem(c: Classification, packTitle: string): str
   }
   if (c.unknown.length > 0) {
     const n = c.unknown.length;
-    return `${n} shape${n === 1 ? " has" : "s have"} a colour that is not in the palette and no face-part name: ${listItems(c.unknown.map((u) => `“${u.name}” (${u.fill})`))}. Select ${n === 1 ? "it" : "them"} and click a palette colour, rename ${n === 1 ? "it" : "them"} to a part (“Hair”), or hide ${n === 1 ? "it" : "them"}.`;
+    return `${n} ${things}${n === 1 ? " has" : "s have"} a colour that is not in the palette and no face-part name: ${listItems(c.unknown.map((u) => `“${u.name}” (${u.fill})`))}. Select ${n === 1 ? "it" : "them"} and click a palette colour, rename ${n === 1 ? "it" : "them"} to a part (“Hair”), or hide ${n === 1 ? "it" : "them"}.`;
   }
   return null;
+}
+
+// ------------------------------------------------------------------ strokes
+
+/** CIELAB lightness under which a stroke counts as a pen line of a sketch (black, dark grey, dark ink). */
+export const SKETCH_MAX_LIGHTNESS = 50;
+
+/** Splits strokes into the dark ones a sketch reads and the coloured ones it skips. */
+export function darkStrokes<T extends Pick<StrokeSnapshot, "paint">>(strokes: readonly T[]): { dark: T[]; light: T[] } {
+  const dark: T[] = [];
+  const light: T[] = [];
+  for (const s of strokes) {
+    if (s.paint.kind === "solid" && rgbToLab(from01(s.paint.color))[0] < SKETCH_MAX_LIGHTNESS) dark.push(s);
+    else light.push(s);
+  }
+  return { dark, light };
+}
+
+/** A scribble's strokes by class: stroke colour when it is a palette colour, else layer name. */
+export function classifyStrokes(strokes: readonly StrokeSnapshot[], pack: PackInfo, otherPacks: readonly PackInfo[] = []): Classification {
+  const asShapes: ShapeSnapshot[] = strokes.map((s) => ({ id: s.id, name: s.name, type: s.type, fill: s.paint, paths: [], toUnit: s.toUnit }));
+  const c = classifyShapes(asShapes, pack, otherPacks);
+  return c;
 }

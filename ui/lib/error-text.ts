@@ -8,7 +8,7 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   unknown_type: "The server does not know this kind of request; it is probably an older version. Update the server.",
   message_too_large: "The layout is too large to send to the server. Use a model pack with a smaller resolution.",
   unknown_pack: "The server does not have this model pack (any more). Pick another pack in settings.",
-  unsupported_condition: "This model pack cannot make faces from shapes. Pick another pack in settings.",
+  unsupported_condition: "This model pack does not take this kind of drawing. Pick Shapes, or another pack in settings.",
   bad_mask_size: "The layout was drawn at a size this model pack does not take. Reconnect so the plugin learns the pack's size.",
   bad_class_id: "The layout uses a face part this model pack does not know. Recolour those shapes from the palette.",
   queue_full: "The server is busy with other requests. Wait a few seconds and press Generate again.",
@@ -19,7 +19,12 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   duplicate_id: "The plugin sent the same request twice. Press Generate again.",
   unknown_request: "The server no longer knows this request (it may have finished already).",
   internal: "The server ran into a problem making this image. Try again; if it keeps happening, check the server's log.",
-  bad_image: "The server could not read the layout image it was sent. Press Generate again.",
+  bad_image: "The server could not read that image. Use a PNG or JPEG photo placed in Figma, or press Generate again.",
+  image_too_small: "The photo is too small for this model pack. Use a larger photo (at least the pack's size in pixels on its shorter side).",
+  no_face: "No face found in the photo. Use a portrait where the face fills most of the picture.",
+  empty_condition: "Nothing is drawn yet. Draw a few strokes in the frame first.",
+  empty_region: "The layout has none of the part you chose to restyle. Select shapes of a part that is in the picture.",
+  unsupported_feature: "This model pack cannot do that (it lacks the network for it). Pick another pack in settings.",
   unauthorized: "The server wants an access token, and the one in settings is missing or wrong. Paste the token the server printed at start-up into settings.",
   forbidden_origin: "The server refused this plugin's connection. Start it as the Figma plugin expects (npx phototype serve) or check its allowed origins.",
   not_found: "The server has no such address. Check the server address in settings (it ends in /ws).",
@@ -37,6 +42,10 @@ export function progressSentence(p: Pick<Progress, "stage" | "done" | "total" | 
   switch (p.stage) {
     case "queued":
       return p.position ? `Waiting for the server: ${p.position} request${p.position === 1 ? "" : "s"} ahead` : "Waiting for the server";
+    case "reading":
+      return "Reading the photo";
+    case "tracing":
+      return "Turning the photo's layout into shapes";
     case "mapping":
       return "Reading your layout";
     case "generating":
@@ -51,6 +60,10 @@ export function progressFraction(p: Pick<Progress, "stage" | "done" | "total">):
   switch (p.stage) {
     case "queued":
       return 0.05;
+    case "reading":
+      return 0.1;
+    case "tracing":
+      return 0.6;
     case "mapping":
       return 0.15;
     case "generating":
@@ -66,4 +79,5 @@ export const CONNECTION_SENTENCES = {
   noPack: "The server has no model pack loaded. Add one to its packs folder and restart it.",
   protocolMismatch: "The server speaks a different version of the protocol. Update the plugin and the server to the same version.",
   stalled: "The server stopped answering this request, so nothing was added. Press Generate to try again.",
+  unauthorized: "The server wants an access token, and the one in settings is missing or wrong. Paste the token the server printed at start-up into settings (⚙).",
 } as const;

@@ -2,18 +2,34 @@
 // forgets the previous one, so its late progress, image or "replaced" error is dropped here
 // (the server also replaces a preview still waiting in its queue). Final requests collect their
 // images until `done`, and only then may the UI insert them, all at once.
-import type { ErrorCode, ImageResult, Progress, ServerMessage } from "../../server/protocol.ts";
+import type { ErrorCode, ImageResult, LayoutResult, Progress, ServerMessage } from "../../server/protocol.ts";
+import type { InsertTarget } from "../../plugin/messages.ts";
 import { QUIET_CODES } from "./error-text.ts";
 
 export type RequestMode = "preview" | "final";
+
+/** What the UI does with a request's answer; the ledger only carries it. */
+export interface RequestPurpose {
+  /** generate: images, inserted at `target`; edit: a photo's layout (an invert request). */
+  action: "generate" | "exemplar" | "edges" | "restyle" | "edit";
+  /** Where results go (the frame the layout was read from, or beside the photo). */
+  target: InsertTarget | null;
+  /** The photo involved, for layer names and messages. */
+  photo?: { nodeId: string; name: string };
+  /** Layer name parts, by image index (see InsertImage.label). */
+  labels?: string[];
+}
 
 export interface PendingRequest {
   id: string;
   mode: RequestMode;
   total: number;
   /** The frame the layout was read from: results go there even if the selection moved on. */
-  frameId: string;
+  frameId: string | null;
+  purpose: RequestPurpose;
   images: (ImageResult | undefined)[];
+  /** An invert request's answer, held until `done`. */
+  layout?: LayoutResult;
   lastHeard: number;
 }
 
@@ -23,6 +39,7 @@ export type Outcome =
   | { kind: "preview"; request: PendingRequest; image: ImageResult }
   | { kind: "final-image"; request: PendingRequest; image: ImageResult }
   | { kind: "final-done"; request: PendingRequest; images: ImageResult[] }
+  | { kind: "layout-done"; request: PendingRequest; layout: LayoutResult }
   | { kind: "preview-done"; request: PendingRequest }
   | { kind: "error"; request: PendingRequest | null; code: ErrorCode; message: string; quiet: boolean };
 
@@ -41,7 +58,7 @@ export class RequestBook {
   }
 
   /** Registers a request; for a preview, returns the id of the preview it supersedes (to cancel). */
-  begin(id: string, mode: RequestMode, total: number, frameId: string): string | null {
+  begin(id: string, mode: RequestMode, total: number, frameId: string | null, purpose?: RequestPurpose): string | null {
     let superseded: string | null = null;
     if (mode === "preview") {
       if (this.latestPreview && this.pending.has(this.latestPreview)) {
@@ -50,7 +67,8 @@ export class RequestBook {
       }
       this.latestPreview = id;
     }
-    this.pending.set(id, { id, mode, total, frameId, images: new Array(total).fill(undefined), lastHeard: this.now() });
+    const target: InsertTarget | null = frameId ? { kind: "frame", id: frameId } : null;
+    this.pending.set(id, { id, mode, total, frameId, purpose: purpose ?? { action: "generate", target }, images: new Array(total).fill(undefined), lastHeard: this.now() });
     return superseded;
   }
 
@@ -89,9 +107,16 @@ export class RequestBook {
         if (msg.index < 0 || msg.index >= request.total) return { kind: "ignore" };
         request.images[msg.index] = msg;
         return request.mode === "preview" ? { kind: "preview", request, image: msg } : { kind: "final-image", request, image: msg };
+      case "layout":
+        request.layout = msg;
+        return { kind: "ignore" };
       case "done": {
         this.pending.delete(request.id);
         if (request.mode === "preview") return { kind: "preview-done", request };
+        if (request.purpose.action === "edit") {
+          if (request.layout) return { kind: "layout-done", request, layout: request.layout };
+          return { kind: "error", request, code: "internal", message: "The server finished without sending the photo's layout.", quiet: false };
+        }
         const images = request.images.filter((i): i is ImageResult => i !== undefined);
         if (images.length < request.total) {
           return {

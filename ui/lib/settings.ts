@@ -16,7 +16,13 @@ export interface Settings {
   seed: number;
   seedLocked: boolean;
   live: boolean;
+  /** The condition picker: which drawing Generate reads. */
+  condition: PickedCondition;
 }
+
+/** What Generate reads from the frame: shapes (mask), dark pen strokes, coloured strokes, or a photo's edges. */
+export type PickedCondition = "mask" | "sketch" | "scribble" | "edges";
+export const PICKED_CONDITIONS: readonly PickedCondition[] = ["mask", "sketch", "scribble", "edges"];
 
 export const DEFAULT_SETTINGS: Settings = {
   serverUrl: DEFAULT_SERVER_URL,
@@ -26,6 +32,7 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 1234,
   seedLocked: false,
   live: false,
+  condition: "mask",
 };
 
 export function clampVariations(n: number): number {
@@ -50,5 +57,6 @@ export function parseSettings(value: unknown): Settings {
     seed: typeof v.seed === "number" && isValidSeed(v.seed) ? v.seed : DEFAULT_SETTINGS.seed,
     seedLocked: v.seedLocked === true,
     live: v.live === true,
+    condition: PICKED_CONDITIONS.includes(v.condition as PickedCondition) ? (v.condition as PickedCondition) : "mask",
   };
 }

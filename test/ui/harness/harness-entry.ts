@@ -84,6 +84,49 @@ async function main(): Promise<void> {
     children(id: string) {
       return byId(id).children.map((c) => ({ id: c.id, name: c.name, type: c.type }));
     },
+    /** A photo on the page (or in a frame): a rectangle with an image fill of these PNG bytes (base64). */
+    addPhoto(pngBase64: string, name: string, x: number, y: number, w: number, h: number, frameId?: string) {
+      const bytes = Uint8Array.from(atob(pngBase64), (c) => c.charCodeAt(0));
+      const r = figma.createRectangle();
+      r.name = name;
+      r.resize(w, h);
+      r.fills = [{ type: "IMAGE", scaleMode: "FILL", imageHash: figma.createImage(bytes).hash }];
+      if (frameId) byId(frameId).appendChild(r);
+      r.x = x;
+      r.y = y;
+      return r.id;
+    },
+    /** A pen stroke (VECTOR, no fill) in a frame: path data in its own coordinates. */
+    addStroke(frameId: string, name: string, hex: string, data: string, x: number, y: number) {
+      const v = figma.createVector();
+      v.name = name;
+      byId(frameId).appendChild(v);
+      v.vectorPaths = [{ windingRule: "NONE", data }];
+      const n = parseInt(hex.replace("#", ""), 16);
+      v.strokes = [{ type: "SOLID", color: { r: ((n >> 16) & 255) / 255, g: ((n >> 8) & 255) / 255, b: (n & 255) / 255 } }];
+      v.x = x;
+      v.y = y;
+      return v.id;
+    },
+    node(id: string) {
+      const n = byId(id);
+      return {
+        id: n.id,
+        name: n.name,
+        type: n.type,
+        parent: n.parent?.id ?? null,
+        x: n.x,
+        y: n.y,
+        width: n.width,
+        height: n.height,
+        children: n.children.map((c) => c.id),
+        pluginData: Object.fromEntries(n.getPluginDataKeys().map((k) => [k, n.getPluginData(k)])),
+        fill: JSON.parse(JSON.stringify(n.fills[0] ?? null)),
+      };
+    },
+    findByName(name: string) {
+      return figma.root.findAll((n) => n.name === name).map((n) => n.id);
+    },
     commits: () => figma.commits(),
     lastCommitAt: () => figma.commitTimes.at(-1) ?? null,
     uncommitted: () => figma.uncommittedChanges(),

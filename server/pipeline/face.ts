@@ -1,0 +1,59 @@
+// Does a photo show a face? Two checks, both needed: the picture has something in it (contrast),
+// and the face parser finds enough skin and face parts in it.
+//
+// Why the contrast check: a parser only ever saw faces, so on a blank picture it still answers
+// something; the development pack's (barely trained) parser calls a flat grey square 41 % skin.
+import type { PackClass } from "../pack/schema.ts";
+import type { RgbImage } from "./photo.ts";
+
+/** Class names that make a face: skin and the parts inside it. Looked up by name in the pack. */
+export const FACE_PART_NAMES = ["skin", "nose", "l_eye", "r_eye", "l_brow", "r_brow", "mouth", "u_lip", "l_lip"] as const;
+
+/**
+ * At least this share of the photo's (centre-square) pixels must parse as skin or a face part.
+ * Portraits framed like the training photos have 25-50 %; a face small in a landscape, a pet or
+ * a plain colour much less.
+ */
+export const MIN_FACE_SHARE = 0.1;
+
+/** Grey-level standard deviation (0-255) below which a picture is one flat colour, not a photo. */
+export const MIN_CONTRAST = 6;
+
+export function faceClassIds(classes: readonly PackClass[]): Set<number> {
+  return new Set(classes.filter((c) => (FACE_PART_NAMES as readonly string[]).includes(c.name)).map((c) => c.id));
+}
+
+/** Share of pixels whose class is one of `faceIds`. */
+export function faceShare(classMap: Uint8Array, faceIds: ReadonlySet<number>): number {
+  let n = 0;
+  for (const v of classMap) if (faceIds.has(v)) n++;
+  return classMap.length ? n / classMap.length : 0;
+}
+
+/** Standard deviation of the photo's luma (Rec. 601 weights), 0-255. */
+export function contrast(img: RgbImage): number {
+  const n = img.width * img.height;
+  let sum = 0, sq = 0;
+  for (let p = 0; p < n; p++) {
+    const y = 0.299 * img.rgb[p * 3] + 0.587 * img.rgb[p * 3 + 1] + 0.114 * img.rgb[p * 3 + 2];
+    sum += y;
+    sq += y * y;
+  }
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, sq / n - mean * mean));
+}
+
+/**
+ * Why the photo does not count as a face, in a sentence, or null when it does. A pack whose
+ * classes name no face parts cannot be checked by the parser; then only contrast counts.
+ */
+export function faceProblem(photo: RgbImage, classMap: Uint8Array | null, faceIds: ReadonlySet<number>): string | null {
+  const c = contrast(photo);
+  if (c < MIN_CONTRAST) return `No face found: the picture is almost one flat colour (contrast ${c.toFixed(1)}, a photo has at least ${MIN_CONTRAST}).`;
+  if (!classMap || faceIds.size === 0) return null;
+  const share = faceShare(classMap, faceIds);
+  if (share < MIN_FACE_SHARE) {
+    return `No face found: only ${Math.round(share * 100)} % of the picture looks like skin or face parts (a portrait has at least ${Math.round(MIN_FACE_SHARE * 100)} %). Use a photo where the face fills most of the square.`;
+  }
+  return null;
+}

@@ -1,11 +1,13 @@
-// npm run eval [-- --masks 100 --seeds 10 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --no-bench --smoke]
+// npm run eval [-- --masks 100 --seeds 10 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --no-bench --no-faces --smoke]
 //
 // The evaluation protocol end to end: test/ masks (prepared by models/train/evaluate.py) go through
 // the server's own pipeline (server/pipeline/generate.ts, ONNX Runtime, in-process), every mask x every
-// seed; evaluate.py then parses the outputs with the evaluation parser and writes docs/RESULTS.md.
+// seed; a face detector (scripts/face-detection.ts) counts the outputs and the real test/ photos in which it
+// finds a face (WORK/faces.json); evaluate.py then parses the outputs with the evaluation parser and
+// writes docs/RESULTS.md.
 // --smoke: a CI-sized run (4 masks x 2 seeds) into a temporary folder, docs untouched.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -14,6 +16,7 @@ import { decode } from "fast-png";
 import { loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime } from "../server/pipeline/runtime.ts";
+import { DETECTOR_INPUT, FACE_SCORE_THRESHOLD, faceRate, openFaceDetector } from "./face-detection.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -30,6 +33,7 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     work: { type: "string" },
     "no-bench": { type: "boolean", default: false },
+    "no-faces": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     python: { type: "string", default: "/usr/bin/python3" },
   },
@@ -73,7 +77,7 @@ const R = pack.manifest.resolution;
 process.on("unhandledRejection", (e) => fail((e as Error).message));
 
 await python("prepare", ["--res", String(R), "--masks", String(nMasks)]);
-const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as { n: number };
+const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as { n: number; real: number; real_full_res: number };
 const masks = readFileSync(join(work, "masks.bin"));
 
 const rt = await openPackRuntime(pack, defaultSessionSettings("cpu"));
@@ -96,6 +100,30 @@ await closePackRuntime(rt);
 writeFileSync(join(work, "outputs.bin"), outputs);
 const timing = { images: meta.n * nSeeds, seconds: Number(seconds.toFixed(1)), ms_per_image: Number(((seconds * 1000) / (meta.n * nSeeds)).toFixed(1)), variations: nSeeds };
 writeFileSync(join(work, "outputs.json"), JSON.stringify({ n: meta.n, seeds: nSeeds, res: R, first_seed: FIRST_SEED, timing }));
+
+rmSync(join(work, "faces.json"), { force: true });
+if (!args["no-faces"]) {
+  const t1 = performance.now();
+  const detector = await openFaceDetector();
+  const F = meta.real_full_res;
+  const faces = {
+    detector: detector.name,
+    threshold: FACE_SCORE_THRESHOLD,
+    input: DETECTOR_INPUT,
+    outputs: await faceRate(detector, outputs, R),
+    real: await faceRate(detector, new Uint8Array(readFileSync(join(work, "real.bin"))), R),
+    real_full: await faceRate(detector, new Uint8Array(readFileSync(join(work, `real-${F}.bin`))), F),
+    ms_per_image: 0,
+    seconds: 0,
+  };
+  const total = faces.outputs.images + faces.real.images + faces.real_full.images;
+  const sets = [faces.outputs, faces.real, faces.real_full];
+  faces.seconds = Number(((performance.now() - t1) / 1000).toFixed(1)); // with loading the detector
+  faces.ms_per_image = Number((sets.reduce((a, x) => a + x.ms_per_image * x.images, 0) / total).toFixed(1));
+  writeFileSync(join(work, "faces.json"), JSON.stringify(faces, null, 2));
+  console.error(`face-detection rate: outputs ${faces.outputs.rate.toFixed(3)}, real test at ${R} px ${faces.real.rate.toFixed(3)}, ` +
+    `at ${F} px ${faces.real_full.rate.toFixed(3)} (${total} images in ${faces.seconds} s)`);
+}
 
 if (!args["no-bench"] && !smoke) {
   await run(process.execPath, ["--import", "tsx", "scripts/bench-server.ts", "--packs", resolve(args.packs!), "--pack", pack.name,

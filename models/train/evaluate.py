@@ -3,7 +3,10 @@
 `npm run eval` runs it around the server's own ONNX pipeline (scripts/eval.ts):
   1. evaluate.py prepare  -> WORK/masks.bin: test/ masks at the pack's resolution (majority-pooled)
   2. scripts/eval.ts      -> WORK/outputs.bin: every mask x every seed through server/pipeline (PNG, decoded)
-  3. evaluate.py score    -> layout fidelity, realism, identity, parser ceiling, speed -> RESULTS.md + grids
+     scripts/eval.ts      -> WORK/faces.json: face-detection rate of the outputs and of the test photos
+                             (scripts/face-detection.ts; prepare also writes WORK/real.bin, WORK/real-256.bin)
+  3. evaluate.py score    -> layout fidelity, realism, face-detection rate, identity, parser ceiling, speed
+                             -> RESULTS.md + grids
 
 The evaluation parser is its own network (config section eval_parser: other seed, other weights than
 the parser the training stack uses), trained on train/ only; it is trained here when missing.
@@ -24,6 +27,8 @@ from compare_generators import parser_features
 from data import load_split, to_float, training_images
 from evaluation import identity, layout_fidelity, realism
 from train_parser import evaluate as parser_scores, load_parser
+
+REFERENCE_RES = 256  # celebamask-mini's own image size
 
 PAPER = [  # CelebAMask-HQ figures quoted in Chae et al. (NeurIPS 2023)
     ("Chae et al. 1-shot (paper)", "53.1", "88.2"),
@@ -48,11 +53,17 @@ def eval_parser(cfg, args):
 def cmd_prepare(cfg, args):
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    _, masks, ids = load_split(data_root(cfg, args.data), "test", args.res, with_masks=True, evaluation=True)
+    root = data_root(cfg, args.data)
+    images, masks, ids = load_split(root, "test", args.res, with_masks=True, evaluation=True)
+    # every test/ photo, HWC RGB, at the pack's resolution and at the dataset's 256 px: the face detector's input
+    (work / "real.bin").write_bytes(images.permute(0, 2, 3, 1).contiguous().numpy().tobytes())
+    full = load_split(root, "test", REFERENCE_RES, with_masks=False, evaluation=True)[0]
+    (work / f"real-{REFERENCE_RES}.bin").write_bytes(full.permute(0, 2, 3, 1).contiguous().numpy().tobytes())
     masks, ids = masks[: args.masks], ids[: args.masks]
     (work / "masks.bin").write_bytes(masks.to(torch.uint8).numpy().tobytes())
-    (work / "masks.json").write_text(json.dumps({"n": len(ids), "res": args.res, "ids": ids}))
-    print(f"prepared {len(ids)} test masks at {args.res} px in {work}")
+    (work / "masks.json").write_text(json.dumps({"n": len(ids), "res": args.res, "ids": ids, "real": len(images),
+                                                 "real_full_res": REFERENCE_RES}))
+    print(f"prepared {len(ids)} test masks and {len(images)} test photos at {args.res} px in {work}")
 
 
 def class_image(mask: np.ndarray, scale: int) -> Image.Image:
@@ -119,9 +130,10 @@ def score(cfg, args, parser):
     manifest = json.loads((pack / "pack.json").read_text())
     grids = write_grids(masks.numpy(), outputs, Path(args.grids))
     bench = json.loads((work / "bench.json").read_text()) if (work / "bench.json").is_file() else None
+    faces = json.loads((work / "faces.json").read_text()) if (work / "faces.json").is_file() else None
     result = {"pack": manifest["name"], "pack_sha256": pack_sha, "masks": n, "seeds": s, "resolution": res,
               "parser_ceiling": ceiling, "layout": {k: v for k, v in fidelity.items() if k != "per_class_iou"},
-              "per_class_iou": dict(zip(NAMES, fidelity["per_class_iou"])), "realism": real, "identity": ident,
+              "per_class_iou": dict(zip(NAMES, fidelity["per_class_iou"])), "realism": real, "face_detection": faces, "identity": ident,
               "generation": meta.get("timing"), "bench": bench, "test_images": len(test_imgs),
               "floor_train_images": len(train_f), "score_seconds": round(time.time() - t0, 1)}
     (work / "results.json").write_text(json.dumps(result, indent=2))
@@ -129,6 +141,25 @@ def score(cfg, args, parser):
         write_markdown(Path(args.out), result, grids, args, manifest)
     print(json.dumps({"miou": fidelity["miou"], "pixel_accuracy": fidelity["pixel_accuracy"], "fd": real["fd"],
                       "identity_score": ident["identity_score"], "parser_miou": ceiling["miou"]}))
+
+
+def face_rows(f, r):
+    """The face-detection rate (scripts/face-detection.ts via scripts/eval.ts -> WORK/faces.json)."""
+    if not f:
+        return ["Face-detection rate: not measured in this run (`npm run eval -- --no-faces`).", ""]
+    def row(label, x, bold=False):
+        b = "**" if bold else ""
+        return f"| {b}{label}{b} | {x['images']} | {x['detected']} | {b}{fmt(x['rate'], 1, True)} %{b} |"
+    return ["### Face-detection rate", "",
+            f"Share of images in which {f['detector']} finds a face with box score >= {f['threshold']}; every image is "
+            f"upsampled (bilinear) to the detector's {f['input']} px input. The real photos at the pack's resolution are the "
+            "ceiling at that size. The detector is lenient (upside-down faces pass): this says an image reads as a face, "
+            "not that it is a good one.", "",
+            "| images | count | face found | rate |", "|---|---|---|---|",
+            row(f"Phototype `{r['pack']}` outputs ({f['outputs']['res']} px)", f["outputs"], bold=True),
+            row(f"real `test/` photos at {f['real']['res']} px (ceiling)", f["real"]),
+            row(f"real `test/` photos at {f['real_full']['res']} px", f["real_full"]), "",
+            f"Detector time: {f['ms_per_image']} ms per image on this machine's CPU (WASM, one thread).", ""]
 
 
 def write_markdown(path: Path, r, grids, args, manifest):
@@ -159,7 +190,9 @@ def write_markdown(path: Path, r, grids, args, manifest):
           "| pair | parser-FD | precision | recall |", "|---|---|---|---|",
           f"| outputs vs real test | {fmt(real['fd'], 2)} | {fmt(real['precision'], 3)} | {fmt(real['recall'], 3)} |",
           f"| real train vs real test (floor) | {fmt(real['floor_fd'], 2)} | {fmt(real['floor_precision'], 3)} | {fmt(real['floor_recall'], 3)} |",
-          "", "A face-detection rate is not reported: no well-kept detector with bundled weights installs from the npm registry here.", "",
+          ""]
+    L += face_rows(r.get("face_detection"), r)
+    L += [
           "## Identity: same seed, new layout", "",
           "Appearance distance between two outputs = mean over face parts present in both (parsed, >= 12 px, background excluded) of the "
           "distance between the parts' mean RGB colours (in [-1, 1]).", "",
@@ -185,7 +218,8 @@ def write_markdown(path: Path, r, grids, args, manifest):
           "## Grids", "", f"Test mask | first {min(4, r['seeds'])} seeds, for the first 16 test masks:", ""]
     L += [f"![{Path(p).stem}]({rel(p)})" for p in grids]
     L += ["", "## Commands", "", "```", "npm run eval                      # everything above (trains the evaluation parser once if missing)",
-          f"npm run eval -- --masks {r['masks']} --seeds {r['seeds']}", "```", "",
+          f"npm run eval -- --masks {r['masks']} --seeds {r['seeds']}",
+          "npm run eval -- --no-faces         # without the face-detection rate", "```", "",
           f"Limits: {r['resolution']} px pack trained on 2 CPU cores; the evaluation parser is itself small (see its ceiling); "
           "100 test photos make the realism floor and FD noisy; identity uses colour statistics only, not a face-identity network.", ""]
     path.write_text("\n".join(L))

@@ -1,6 +1,6 @@
 // A CI-sized run of `npm run eval`: 4 masks x 2 seeds through the server's pipeline on the committed
 // default pack, scored by a briefly trained evaluation parser on synthetic data. It checks that every
-// number is computed (finite, in range), not what the numbers are.
+// number is computed (finite, in range), not what the numbers are; the face-detection rate included.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,10 +28,21 @@ describe("npm run eval --smoke", () => {
       expect(Number.isFinite(v)).toBe(true);
       expect(v).toBeGreaterThanOrEqual(0);
     }
+    // face-detection rate (scripts/face-detection.ts): computed for the outputs and the real test photos
+    const f = r.face_detection;
+    expect(f.outputs.images).toBe(8);
+    for (const set of [f.outputs, f.real, f.real_full]) {
+      expect(set.images).toBeGreaterThan(0);
+      expect(set.detected).toBeLessThanOrEqual(set.images);
+      expect(set.rate).toBeGreaterThanOrEqual(0);
+      expect(set.rate).toBeLessThanOrEqual(1);
+    }
+    expect(f.real.res).toBe(r.resolution);
     expect(r.pack_sha256).toMatch(/^[0-9a-f]{64}$/);
     const md = readFileSync(join(work, "w", "RESULTS.md"), "utf8");
     expect(md).toContain(r.pack_sha256);
     expect(md).toMatch(/\| \*\*Phototype `[a-z0-9-]+` \(\d+ px\)\*\* \| \*\*\d+\.\d\*\* \|/);
+    expect(md).toMatch(/\| \*\*Phototype `[a-z0-9-]+` outputs \(\d+ px\)\*\* \| 8 \| \d \| \*\*\d+\.\d %\*\* \|/);
     expect(existsSync(join(work, "w", "grids", "test-masks-1.png"))).toBe(true);
   });
 

@@ -29,7 +29,7 @@ const E2E_RUNS = Number(arg("e2e-runs", "12"));
 const RESOLUTIONS = arg("resolutions", "32,64,256").split(",").map(Number);
 const SHAPES = 50;
 
-const raw = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8"));
+const raw = JSON.parse(readFileSync("models/packs/faces-64/pack.json", "utf8"));
 const basePack: PackInfo = {
   name: raw.name,
   title: raw.title,

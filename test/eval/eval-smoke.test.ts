@@ -44,7 +44,7 @@ describe("npm run eval --smoke", () => {
     expect(md).toMatch(/\| \*\*Phototype `[a-z0-9-]+` \(\d+ px\)\*\* \| \*\*\d+\.\d\*\* \|/);
     expect(md).toMatch(/\| \*\*Phototype `[a-z0-9-]+` outputs \(\d+ px\)\*\* \| 8 \| \d \| \*\*\d+\.\d %\*\* \|/);
     expect(existsSync(join(work, "w", "grids", "test-masks-1.png"))).toBe(true);
-  });
+  }, 300_000); // trains a parser, generates, detects faces: minutes on a busy 2-core runner
 
   it("says clearly what is missing", () => {
     let err = "";

@@ -9,7 +9,7 @@ import { RESULT_MARK_KEY, RESULT_MARK_VALUE, type FrameRead } from "../../plugin
 import { createFakeFigma, type FakeNode } from "./fake-figma.ts";
 import { drawFace, frame, rgb01, runPlugin, shape, snapshotNodes } from "./scene.ts";
 
-const pack = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8")) as { classes: { name: string; label: string; color: string }[] };
+const pack = JSON.parse(readFileSync("models/packs/faces-64/pack.json", "utf8")) as { classes: { name: string; label: string; color: string }[] };
 const colours = Object.fromEntries(pack.classes.map((c) => [c.name, c.color]));
 
 function png(size: number, shade = 128): Uint8Array {
@@ -124,7 +124,7 @@ describe("reading shapes", () => {
     const f = frame(p.figma, "Face", 0, 0, 64, 64);
     drawFace(p.figma, f, colours);
     await select(p, [f]);
-    await p.send({ type: "insert", requestId: "r1", frameId: f.id, pack: "dev-tiny", images: [{ png: png(32), seed: 5 }] });
+    await p.send({ type: "insert", requestId: "r1", frameId: f.id, pack: "faces-64", images: [{ png: png(32), seed: 5 }] });
     const read = await readFrame(p);
     expect(read.ok && read.snapshot.shapes.some((s) => s.name.startsWith("Phototype"))).toBe(false);
     expect(read.ok && read.snapshot.shapes.length).toBe(9);
@@ -189,7 +189,7 @@ describe("inserting results", () => {
       type: "insert",
       requestId: "req-1",
       frameId: f.id,
-      pack: "dev-tiny",
+      pack: "faces-64",
       images: [1234, 1235, 1236].map((seed, i) => ({ png: png(32, 60 * i), seed })),
     });
 

@@ -12,7 +12,7 @@ import { PHOTO_LINK_KEY, RESULT_SEED_KEY, type PhotoRead, type StrokesRead } fro
 import type { FakeNode } from "./fake-figma.ts";
 import { drawFace, frame, rgb01, runPlugin, shape, snapshotNodes } from "./scene.ts";
 
-const pack = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8")) as { classes: { id: number; name: string; label: string; color: string }[] };
+const pack = JSON.parse(readFileSync("models/packs/faces-64/pack.json", "utf8")) as { classes: { id: number; name: string; label: string; color: string }[] };
 const colours = Object.fromEntries(pack.classes.map((c) => [c.name, c.color]));
 
 function png(width: number, height = width, shade = 128): Uint8Array {
@@ -248,7 +248,7 @@ describe("photo-action results", () => {
       requestId: "x1",
       frameId: null,
       target: { kind: "beside", id: photo.id },
-      pack: "dev-tiny",
+      pack: "faces-64",
       images: [
         { png: png(32), seed: 10 },
         { png: png(32, 32, 9), seed: 11, label: "seed 11 · layout of “Portrait”" },

@@ -6,7 +6,7 @@ import { backgroundClassId, classAliases, classificationProblem, classifyShapes,
 import type { StrokeSnapshot } from "../../plugin/messages.ts";
 import { parseHex } from "../../ui/lib/palette.ts";
 
-const raw = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8"));
+const raw = JSON.parse(readFileSync("models/packs/faces-64/pack.json", "utf8"));
 const pack: PackInfo = {
   name: raw.name,
   title: raw.title,

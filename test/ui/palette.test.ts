@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { COLOUR_TOLERANCE, deltaE, from01, nearestClass, paletteOf, parseHex, rgbToLab, toHex } from "../../ui/lib/palette.ts";
 
-const devTiny = JSON.parse(readFileSync("models/packs/dev-tiny/pack.json", "utf8")) as { classes: { id: number; name: string; color: string }[] };
+const packJson = JSON.parse(readFileSync("models/packs/faces-64/pack.json", "utf8")) as { classes: { id: number; name: string; color: string }[] };
 
 describe("palette colours", () => {
   it("parses and prints #RRGGBB", () => {
@@ -24,14 +24,14 @@ describe("palette colours", () => {
   });
 
   it("matches every palette colour of a real pack to its own class", () => {
-    const palette = paletteOf(devTiny.classes);
-    for (const c of devTiny.classes) expect(nearestClass(parseHex(c.color)!, palette)?.id).toBe(c.id);
+    const palette = paletteOf(packJson.classes);
+    for (const c of packJson.classes) expect(nearestClass(parseHex(c.color)!, palette)?.id).toBe(c.id);
   });
 
   it("accepts a near shade within the tolerance and refuses a foreign colour", () => {
-    const palette = paletteOf(devTiny.classes);
-    const hair = devTiny.classes.find((c) => c.name === "hair")!;
-    const skin = devTiny.classes.find((c) => c.name === "skin")!;
+    const palette = paletteOf(packJson.classes);
+    const hair = packJson.classes.find((c) => c.name === "hair")!;
+    const skin = packJson.classes.find((c) => c.name === "skin")!;
     // #F5CBA7 (skin) nudged by a few levels, as a designer's eyedropper might.
     expect(nearestClass({ r: 0xf2, g: 0xc8, b: 0xa9 }, palette)?.id).toBe(skin.id);
     expect(nearestClass({ r: 0x20, g: 0x20, b: 0x20 }, palette)?.id).toBe(hair.id);

@@ -143,3 +143,17 @@ def test_test_split_is_never_handed_out_for_training(dataset):
     from data import load_split
     with pytest.raises(UserError, match="evaluation only"):
         load_split(dataset, "test", 32, with_masks=True)
+
+
+def test_mapper_baselines_lookup_beats_majority_when_clusters_follow_classes():
+    from mapper_baselines import baselines
+    gen = torch.Generator().manual_seed(0)
+    masks = torch.randint(0, 3, (40, 8, 8), generator=gen)
+    proxies = masks.clone()
+    proxies[masks == 2] = 5  # class 2 always lands in cluster 5
+    held_m = torch.randint(0, 3, (10, 8, 8), generator=gen)
+    held_p = held_m.clone()
+    held_p[held_m == 2] = 5
+    b = baselines(masks, proxies, held_m, held_p, k=6)
+    assert b["label_lookup"] == 1.0
+    assert 0.2 < b["majority"] < 0.5  # one of three equally common classes

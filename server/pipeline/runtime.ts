@@ -15,7 +15,7 @@ export interface SessionSettings {
   /**
    * Whether idle intra-op threads busy-wait for the next operator. Off by default: on a small
    * CPU the spinning threads steal the cores the main thread needs between runs (measured:
-   * p50 24 ms with spinning, 4.5 ms without, dev-tiny on 2 busy cores; see docs/ARCHITECTURE.md).
+   * p50 85 ms with spinning, 22 ms without, faces-64 on 2 cores; see docs/ARCHITECTURE.md).
    */
   allowSpinning: boolean;
 }

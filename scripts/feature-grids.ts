@@ -1,7 +1,7 @@
 // One PNG grid per feature into docs/features/, made with the in-process pipeline on the default
 // pack (or --pack NAME): `npm run grids`. Inputs are synthetic drawings rendered here and the
 // pack's own generated faces used as "photos" (never the dataset's test split), so the grids can
-// be remade for any pack, e.g. when faces-64 lands. What each row and column shows is printed
+// be remade for any pack. What each row and column shows is printed
 // and written to docs/features/README.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import { hexToRgb } from "../server/pipeline/mask.ts";
 import type { RgbImage } from "../server/pipeline/photo.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type PackRuntime } from "../server/pipeline/runtime.ts";
 import { NO_STROKE } from "../server/protocol.ts";
+import { faceLayout, type FacePose } from "../test/server/helpers.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -31,42 +32,7 @@ const GAP = 4;
 
 // ------------------------------------------------------------------ layouts and drawings
 
-interface Pose {
-  /** Face centre (0..1) and size factor. */
-  cx: number;
-  cy: number;
-  s: number;
-  /** Hair size factor. */
-  hair: number;
-}
-
-/** A frontal face layout in class ids, placed and sized by `pose` (the test layout, parameterised). */
-function layout(classes: readonly PackClass[], size: number, pose: Pose): Uint8Array {
-  const id = (name: string) => classes.find((c) => c.name === name)?.id;
-  const out = new Uint8Array(size * size).fill(id("background") ?? classes[0].id);
-  const paint = (name: string, inside: (x: number, y: number) => boolean) => {
-    const v = id(name);
-    if (v === undefined) return;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (inside((x + 0.5) / size, (y + 0.5) / size)) out[y * size + x] = v;
-  };
-  const { cx, cy, s, hair } = pose;
-  const X = (u: number) => cx + (u - 0.5) * s, Y = (v: number) => cy + (v - 0.5) * s;
-  const ellipse = (u: number, v: number, rx: number, ry: number) => (x: number, y: number) => ((x - X(u)) / (rx * s)) ** 2 + ((y - Y(v)) / (ry * s)) ** 2 <= 1;
-  paint("cloth", (x, y) => y > Y(0.85));
-  paint("neck", (x, y) => y > Y(0.65) && y <= Y(0.88) && Math.abs(x - X(0.5)) < 0.13 * s);
-  paint("hair", ellipse(0.5, 0.42, 0.36 * hair, 0.38 * hair));
-  paint("skin", ellipse(0.5, 0.5, 0.26, 0.32));
-  paint("l_brow", ellipse(0.62, 0.4, 0.07, 0.02));
-  paint("r_brow", ellipse(0.38, 0.4, 0.07, 0.02));
-  paint("l_eye", ellipse(0.61, 0.45, 0.05, 0.025));
-  paint("r_eye", ellipse(0.39, 0.45, 0.05, 0.025));
-  paint("nose", ellipse(0.5, 0.55, 0.04, 0.06));
-  paint("u_lip", ellipse(0.5, 0.65, 0.09, 0.02));
-  paint("l_lip", ellipse(0.5, 0.69, 0.09, 0.025));
-  return out;
-}
-
-const POSES: Pose[] = [
+const POSES: FacePose[] = [
   { cx: 0.5, cy: 0.5, s: 1, hair: 1 },
   { cx: 0.44, cy: 0.55, s: 0.8, hair: 1.2 },
   { cx: 0.56, cy: 0.47, s: 1.15, hair: 0.85 },
@@ -192,7 +158,7 @@ async function main(): Promise<void> {
   const kinds = new Set(m.conditions.map((c) => c.kind));
   const hair = classes.find((c) => c.name === "hair")?.id;
   mkdirSync(OUT, { recursive: true });
-  const layouts = POSES.map((p) => layout(classes, R, p));
+  const layouts = POSES.map((p) => faceLayout(classes, R, p));
   // The pack's own faces as "photos": one per layout, a seed each.
   const photos: RgbImage[] = [];
   for (let i = 0; i < layouts.length; i++) photos.push(rgbOfPng((await generate(rt, { mask: layouts[i], seed: 500 + i, variations: 1 })).images[0].png));

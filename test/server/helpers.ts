@@ -16,11 +16,21 @@ export function defaultTestPack(): LoadedPack {
   return registry.packs.get(name)!;
 }
 
+/** Where a drawn face sits: centre (0..1), size factor, and hair size factor. */
+export interface FacePose {
+  cx: number;
+  cy: number;
+  s: number;
+  hair: number;
+}
+
+export const CENTRED_FACE: FacePose = { cx: 0.5, cy: 0.5, s: 1, hair: 1 };
+
 /**
  * A frontal face drawn with the pack's class ids (looked up by name; parts the pack lacks are
- * skipped), resolution x resolution, one byte a pixel.
+ * skipped), resolution x resolution, one byte a pixel, placed and sized by `pose`.
  */
-export function faceLayout(classes: readonly PackClass[], size: number): Uint8Array<ArrayBuffer> {
+export function faceLayout(classes: readonly PackClass[], size: number, pose: FacePose = CENTRED_FACE): Uint8Array<ArrayBuffer> {
   const id = (name: string) => classes.find((c) => c.name === name)?.id;
   const mask = new Uint8Array(size * size).fill(id("background") ?? classes[0].id);
   const paint = (name: string, inside: (x: number, y: number) => boolean) => {
@@ -28,10 +38,14 @@ export function faceLayout(classes: readonly PackClass[], size: number): Uint8Ar
     if (v === undefined) return;
     for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (inside((x + 0.5) / size, (y + 0.5) / size)) mask[y * size + x] = v;
   };
-  const ellipse = (cx: number, cy: number, rx: number, ry: number) => (x: number, y: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
-  paint("cloth", (x, y) => y > 0.85);
-  paint("neck", (x, y) => y > 0.65 && y <= 0.88 && Math.abs(x - 0.5) < 0.13);
-  paint("hair", ellipse(0.5, 0.42, 0.36, 0.38));
+  const { cx, cy, s, hair } = pose;
+  const X = (u: number) => cx + (u - 0.5) * s;
+  const Y = (v: number) => cy + (v - 0.5) * s;
+  const ellipse = (u: number, v: number, rx: number, ry: number) => (x: number, y: number) =>
+    ((x - X(u)) / (rx * s)) ** 2 + ((y - Y(v)) / (ry * s)) ** 2 <= 1;
+  paint("cloth", (x, y) => y > Y(0.85));
+  paint("neck", (x, y) => y > Y(0.65) && y <= Y(0.88) && Math.abs(x - X(0.5)) < 0.13 * s);
+  paint("hair", ellipse(0.5, 0.42, 0.36 * hair, 0.38 * hair));
   paint("skin", ellipse(0.5, 0.5, 0.26, 0.32));
   paint("l_brow", ellipse(0.62, 0.4, 0.07, 0.02));
   paint("r_brow", ellipse(0.38, 0.4, 0.07, 0.02));

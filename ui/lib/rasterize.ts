@@ -7,6 +7,7 @@
 // thus decided per pixel, classes never blend, and later shapes cover earlier ones as in Figma.
 import type { ShapePath } from "../../plugin/messages.ts";
 import { scaleTranslate, multiply, toCanvasArgs, type Affine } from "../../plugin/lib/transform.ts";
+import { scratchContext } from "./canvas.ts";
 
 export interface MaskShape {
   classId: number;
@@ -23,21 +24,6 @@ export interface RasterizedMask {
   mask: Uint8Array;
   /** Pixels no shape covered (they got the background class, when there is one). */
   uncovered: number;
-}
-
-type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
-
-function scratchContext(size: number): Ctx {
-  if (typeof OffscreenCanvas !== "undefined") {
-    const ctx = new OffscreenCanvas(size, size).getContext("2d", { willReadFrequently: true });
-    if (ctx) return ctx;
-  }
-  const canvas = document.createElement("canvas");
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  if (!ctx) throw new Error("This browser cannot draw on a canvas.");
-  return ctx;
 }
 
 export function rasterizeMask(shapes: readonly MaskShape[], resolution: number, backgroundId: number | null): RasterizedMask {

@@ -4,6 +4,7 @@
 // Sketch: 1 = stroke, 0 = paper. Scribble: the stroke's class id, NO_STROKE elsewhere.
 import type { StrokePath } from "../../plugin/messages.ts";
 import { multiply, scaleTranslate, toCanvasArgs, type Affine } from "../../plugin/lib/transform.ts";
+import { scratchContext } from "./canvas.ts";
 
 export interface StrokeShape {
   /** What the stroke's pixels get: 1 for a sketch, the class id for a scribble. */
@@ -25,19 +26,6 @@ export function strokeWidth(kind: "sketch" | "scribble", resolution: number): nu
   return kind === "sketch" ? 1.5 * scale : Math.max(1.5, (2 * resolution) / 64);
 }
 
-function scratch(size: number): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D {
-  if (typeof OffscreenCanvas !== "undefined") {
-    const ctx = new OffscreenCanvas(size, size).getContext("2d", { willReadFrequently: true });
-    if (ctx) return ctx;
-  }
-  const canvas = document.createElement("canvas");
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  if (!ctx) throw new Error("This browser cannot draw on a canvas.");
-  return ctx;
-}
-
 export interface RasterizedStrokes {
   map: Uint8Array;
   /** Pixels some stroke drew. */
@@ -48,7 +36,7 @@ export interface RasterizedStrokes {
 export function rasterizeStrokes(strokes: readonly StrokeShape[], resolution: number, width: number, empty: number): RasterizedStrokes {
   const size = resolution;
   const map = new Uint8Array(size * size).fill(empty);
-  const ctx = scratch(size);
+  const ctx = scratchContext(size);
   ctx.strokeStyle = "#fff";
   ctx.lineCap = "round";
   ctx.lineJoin = "round";

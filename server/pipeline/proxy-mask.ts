@@ -11,31 +11,36 @@ export interface ProxyMask {
 const BIG = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
 /**
- * Argmax over the class axis of [n, k, h, w] logits. Ties go to the lowest index and NaN
- * never wins, as torch.argmax does for finite inputs.
+ * Argmax over the class axis of one item's [k, h*w] logits: class ids (channel index = class id).
+ * Ties go to the lowest index and NaN never wins, as torch.argmax does for finite inputs.
  */
-export function argmaxClasses(logits: Float32Array, n: number, k: number, h: number, w: number): ProxyMask {
-  if (logits.length !== n * k * h * w) throw new RangeError(`logits hold ${logits.length} values, not ${n}x${k}x${h}x${w}`);
+export function argmaxToIds(logits: Float32Array, k: number, plane: number, index = 0): Uint8Array {
   if (k > 256) throw new RangeError(`at most 256 classes, got ${k}`);
-  const plane = h * w;
-  const data = new BigInt64Array(n * plane);
-  const best = new Float32Array(plane);
-  const bestIdx = new Uint8Array(plane);
-  for (let b = 0; b < n; b++) {
-    const base = b * k * plane;
-    best.fill(-Infinity);
-    bestIdx.fill(0);
-    for (let c = 0; c < k; c++) {
-      const off = base + c * plane;
-      for (let p = 0; p < plane; p++) {
-        const v = logits[off + p];
-        if (v > best[p]) {
-          best[p] = v;
-          bestIdx[p] = c;
-        }
+  const base = index * k * plane;
+  if (logits.length < base + k * plane) throw new RangeError("logits too short for this batch item");
+  const out = new Uint8Array(plane);
+  const best = new Float32Array(plane).fill(-Infinity);
+  for (let c = 0; c < k; c++) {
+    const off = base + c * plane;
+    for (let p = 0; p < plane; p++) {
+      const v = logits[off + p];
+      if (v > best[p]) {
+        best[p] = v;
+        out[p] = c;
       }
     }
-    for (let p = 0; p < plane; p++) data[b * plane + p] = BIG[bestIdx[p]];
+  }
+  return out;
+}
+
+/** Argmax over the class axis of [n, k, h, w] logits, as the int64 mask the networks read. */
+export function argmaxClasses(logits: Float32Array, n: number, k: number, h: number, w: number): ProxyMask {
+  if (logits.length !== n * k * h * w) throw new RangeError(`logits hold ${logits.length} values, not ${n}x${k}x${h}x${w}`);
+  const plane = h * w;
+  const data = new BigInt64Array(n * plane);
+  for (let b = 0; b < n; b++) {
+    const ids = argmaxToIds(logits, k, plane, b);
+    for (let p = 0; p < plane; p++) data[b * plane + p] = BIG[ids[p]];
   }
   return { n, h, w, data };
 }

@@ -44,23 +44,3 @@ export function blendFeatures(main: Float32Array, other: Float32Array, weights: 
   }
   return out;
 }
-
-/** Argmax over the class axis of one item's [k, h*w] logits: class ids (channel index = class id). */
-export function argmaxToIds(logits: Float32Array, k: number, plane: number, index = 0): Uint8Array {
-  if (k > 256) throw new RangeError(`at most 256 classes, got ${k}`);
-  const base = index * k * plane;
-  if (logits.length < base + k * plane) throw new RangeError("logits too short for this batch item");
-  const out = new Uint8Array(plane);
-  const best = new Float32Array(plane).fill(-Infinity);
-  for (let c = 0; c < k; c++) {
-    const off = base + c * plane;
-    for (let p = 0; p < plane; p++) {
-      const v = logits[off + p];
-      if (v > best[p]) {
-        best[p] = v;
-        out[p] = c;
-      }
-    }
-  }
-  return out;
-}

@@ -6,10 +6,9 @@ import * as ort from "onnxruntime-node";
 import type { NetworkFile } from "../pack/schema.ts";
 import { dimsFor } from "./contract.ts";
 import { latentBatch } from "./prng.ts";
-import { argmaxClasses, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
+import { argmaxClasses, argmaxToIds, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
 import type { PackRuntime } from "./runtime.ts";
 import { rgbToPlanar, type RgbImage } from "./photo.ts";
-import { argmaxToIds } from "./region.ts";
 
 function network(rt: PackRuntime, key: string): { net: NetworkFile; session: ort.InferenceSession } {
   const net = rt.pack.manifest.networks[key];

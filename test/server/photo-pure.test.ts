@@ -5,7 +5,8 @@ import { encode } from "fast-png";
 import { labelRegions, rasterizePolygons, ringArea, simplifyRing, traceClassMap, traceOuter } from "../../server/pipeline/contours.ts";
 import { contrast, faceClassIds, faceProblem, faceShare, MIN_CONTRAST, MIN_FACE_SHARE } from "../../server/pipeline/face.ts";
 import { BadImageError, centreSquare, decodePhoto, ImageTooSmallError, readPhoto, resizeArea, rgbToPlanar } from "../../server/pipeline/photo.ts";
-import { argmaxToIds, blendFeatures, regionWeights } from "../../server/pipeline/region.ts";
+import { argmaxToIds } from "../../server/pipeline/proxy-mask.ts";
+import { blendFeatures, regionWeights } from "../../server/pipeline/region.ts";
 import { defaultTestPack, faceLayout } from "./helpers.ts";
 import { flatRgb, rgbPng, syntheticFace } from "./images.ts";
 

@@ -9,12 +9,12 @@ import { decode } from "fast-png";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { silentLogger } from "../../server/log.ts";
 import { generate } from "../../server/pipeline/generate.ts";
-import { base64ToBytes, NO_STROKE, type ClientMessage, type GenerateRequest, type InvertRequest, type PackInfo } from "../../server/protocol.ts";
+import { base64ToBytes, NO_STROKE, type GenerateRequest, type InvertRequest, type PackInfo } from "../../server/protocol.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
 import { faceLayout } from "../server/helpers.ts";
 import { flatRgb, rgbPng } from "../server/images.ts";
 import { chromiumAvailable, launchChromium } from "./harness/chromium.ts";
-import { openPlugin, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";
+import { onCanvas, openPlugin, sentMessages, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";
 
 let server: RunningServer;
 let harness: Harness;
@@ -54,21 +54,9 @@ type H = {
   uncommitted(): number;
 };
 
-function canvas<T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A): Promise<Awaited<T>> {
-  return p.page.evaluate(
-    ([src, a]) => {
-      const h = (window as unknown as { harness: H }).harness;
-      return new Function("h", "a", `return (${src})(h, a)`)(h, a);
-    },
-    [fn.toString(), arg] as const,
-  ) as Promise<Awaited<T>>;
-}
+const canvas = <T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A) => onCanvas(p, fn, arg);
 
-async function sent(ui: Frame): Promise<ClientMessage[]> {
-  const frames = await ui.evaluate(() => (window as unknown as { __ws: { sent: string[] } }).__ws.sent);
-  return frames.map((s) => JSON.parse(s));
-}
-const generates = async (ui: Frame) => (await sent(ui)).filter((m): m is GenerateRequest => m.type === "generate");
+const generates = async (ui: Frame) => (await sentMessages(ui)).filter((m): m is GenerateRequest => m.type === "generate");
 
 async function open(settings: Record<string, unknown> = {}): Promise<OpenPlugin> {
   const p = await openPlugin(browser, harness, { serverUrl: server.wsUrl, seed: 1234, seedLocked: true, ...settings });
@@ -249,7 +237,7 @@ describe.skipIf(!chromiumAvailable())("new features from the plugin UI against a
     const commits = await canvas(p, (h) => h.commits(), null);
     await p.ui.click('button[data-action="edit"]');
     expect(await success(p)).toMatch(/Added “Edit · Portrait” beside the photo with \d+ shapes/);
-    const [inv] = (await sent(p.ui)).filter((m): m is InvertRequest => m.type === "invert");
+    const [inv] = (await sentMessages(p.ui)).filter((m): m is InvertRequest => m.type === "invert");
     expect(inv.pack).toBe(pack.name);
     const [frameId] = await canvas(p, (h) => h.findByName("Edit · Portrait"), null);
     const f = await canvas(p, (h, id) => h.node(id), frameId);

@@ -7,7 +7,7 @@ import { silentLogger } from "../../server/log.ts";
 import type { GenerateRequest, PackInfo } from "../../server/protocol.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
 import { chromiumAvailable, launchChromium } from "./harness/chromium.ts";
-import { openPlugin, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";
+import { onCanvas, openPlugin, sentMessages, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";
 
 let server: RunningServer;
 let harness: Harness;
@@ -36,19 +36,10 @@ type H = {
   storage(key: string): Promise<unknown>;
 };
 
-function canvas<T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A): Promise<Awaited<T>> {
-  return p.page.evaluate(
-    ([src, a]) => {
-      const h = (window as unknown as { harness: H }).harness;
-      return new Function("h", "a", `return (${src})(h, a)`)(h, a);
-    },
-    [fn.toString(), arg] as const,
-  ) as Promise<Awaited<T>>;
-}
+const canvas = <T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A) => onCanvas(p, fn, arg);
 
 async function sentGenerates(ui: Frame): Promise<GenerateRequest[]> {
-  const sent = await ui.evaluate(() => (window as unknown as { __ws: { sent: string[] } }).__ws.sent);
-  return sent.map((s) => JSON.parse(s)).filter((m) => m.type === "generate");
+  return (await sentMessages(ui)).filter((m): m is GenerateRequest => m.type === "generate");
 }
 
 function decodeMask(req: GenerateRequest): Uint8Array {

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Browser, Frame, Page } from "playwright-core";
+import type { ClientMessage } from "../../../server/protocol.ts";
 import { bundleForBrowser } from "./chromium.ts";
 
 export interface Harness {
@@ -101,4 +102,24 @@ export async function openPlugin(browser: Browser, harness: Harness, settings: R
   if (!ui) throw new Error("the plugin UI iframe did not load");
   await ui.waitForSelector(".app");
   return { page, ui };
+}
+
+/**
+ * Runs `fn(window.harness, arg)` in the harness page. `fn` travels as source text, so it may use
+ * only its arguments. H is the caller's view of the harness (harness-entry.ts).
+ */
+export function onCanvas<H, T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A): Promise<Awaited<T>> {
+  return p.page.evaluate(
+    ([src, a]) => {
+      const h = (window as unknown as { harness: unknown }).harness;
+      return new Function("h", "a", `return (${src})(h, a)`)(h, a);
+    },
+    [fn.toString(), arg] as const,
+  ) as Promise<Awaited<T>>;
+}
+
+/** Every message the UI has sent on its (spied) WebSocket, parsed. */
+export async function sentMessages(ui: Frame): Promise<ClientMessage[]> {
+  const frames = await ui.evaluate(() => (window as unknown as { __ws: { sent: string[] } }).__ws.sent);
+  return frames.map((s) => JSON.parse(s) as ClientMessage);
 }

@@ -16,6 +16,7 @@ import { decode } from "fast-png";
 import { loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime } from "../server/pipeline/runtime.ts";
+import { PYTHON } from "./python.ts";
 import { DETECTOR_INPUT, FACE_SCORE_THRESHOLD, faceRate, openFaceDetector } from "./face-detection.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
     "no-bench": { type: "boolean", default: false },
     "no-faces": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
-    python: { type: "string", default: "/usr/bin/python3" },
+    python: { type: "string", default: PYTHON },
   },
 });
 

@@ -4,16 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_pkgs=()
-/usr/bin/python3 -c "import torch, torchvision, onnx, sklearn, PIL, pytest, cv2, jsonschema, scipy" 2>/dev/null ||
-  apt_pkgs+=(python3-torch python3-torchvision python3-onnx python3-sklearn python3-pil python3-pytest
-             python3-opencv python3-jsonschema python3-scipy)
-[ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
-if [ ${#apt_pkgs[@]} -gt 0 ]; then
+# Headless Chromium for the UI tests (Debian's package; playwright-core drives it).
+if [ ! -x /usr/bin/chromium ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "installing Debian packages: ${apt_pkgs[*]}"
+  echo "installing Debian's chromium"
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${apt_pkgs[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium
+fi
+
+# The training and evaluation code's pinned Python packages, in a git-ignored venv.
+req=models/train/requirements.txt
+if [ ! -x .venv/bin/python ] || ! cmp -s "$req" .venv/requirements.installed; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+  cp "$req" .venv/requirements.installed
 fi
 
 # onnxruntime-node's install script would fetch CUDA files; the CPU build ships in the package.
@@ -21,5 +25,5 @@ ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 npm run build
 npx tsc --noEmit -p tsconfig.json
 npx vitest run
-(cd models/train && /usr/bin/python3 -m pytest -q)
+(cd models/train && ../../.venv/bin/python -m pytest -q)
 echo "all tests passed"

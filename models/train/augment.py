@@ -48,3 +48,15 @@ def augment_pair(images, masks, gen):
     images, masks = flip_batch(images, masks, torch.rand(images.shape[0], generator=gen) < 0.5)
     images, masks = random_affine(images, masks, gen)
     return color_jitter(images, gen), masks
+
+
+def resolution_jitter(images, gen, p=0.5, min_res=32):
+    """With probability p, shrink an image to a random size in [min_res, res) and scale it back
+    (bilinear): a parser trained so reads 64-px outputs upsampled to its input like native ones."""
+    res = images.shape[-1]
+    out = images.clone()
+    for i in torch.nonzero(torch.rand(images.shape[0], generator=gen) < p).flatten().tolist():
+        r = int(torch.randint(min_res, res, (1,), generator=gen))
+        small = F.interpolate(images[i:i + 1], size=(r, r), mode="bilinear", align_corners=False, antialias=True)
+        out[i:i + 1] = F.interpolate(small, size=(res, res), mode="bilinear", align_corners=False)
+    return out

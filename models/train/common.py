@@ -87,7 +87,8 @@ def load_checkpoint(path: Path, what: str = "checkpoint") -> dict:
     if not path.is_file():
         raise UserError(f"{what} {path} does not exist: run the stage that makes it first")
     try:
-        state = torch.load(path, map_location="cpu")
+        # Our own run checkpoints carry RNG states (numpy arrays), which weights_only refuses.
+        state = torch.load(path, map_location="cpu", weights_only=False)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as e:
         raise UserError(f"{what} {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun the stage that makes it")
     if not isinstance(state, dict) or "kind" not in state:
@@ -172,3 +173,16 @@ class StageState:
         state = {"kind": self.kind, "arch": self.arch, "rng": rng_state(self.gen), "step": self.step,
                  "seconds": round(self.seconds, 1), **{n: p.state_dict() for n, p in self.parts.items()}, **extra}
         save_checkpoint(self.path, state)
+
+
+def save_image_grid(images: torch.Tensor, path, nrow: int = 8, pad: int = 2):
+    """images [N,3,H,W] in [0,1] -> one PNG, nrow per row, white gaps."""
+    from PIL import Image
+    n, _, h, w = images.shape
+    rows = (n + nrow - 1) // nrow
+    canvas = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), 255, np.uint8)
+    tiles = (images.detach().float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    for i, t in enumerate(tiles):
+        y, x = pad + (i // nrow) * (h + pad), pad + (i % nrow) * (w + pad)
+        canvas[y:y + h, x:x + w] = t
+    Image.fromarray(canvas).save(path)

@@ -4,7 +4,7 @@ Fréchet distance and precision/recall in the face parser's feature space (its d
 average-pooled) between generated samples and the real training images. This is NOT FID: the
 feature extractor is our own 64 px parser, so only compare numbers made with the same parser.
 
-  /usr/bin/python3 models/train/compare_generators.py --config faces64 runs/compare/stylegan2.pt runs/compare/fastgan.pt
+  .venv/bin/python models/train/compare_generators.py --config faces64 runs/compare/stylegan2.pt runs/compare/fastgan.pt
 """
 import argparse
 import json

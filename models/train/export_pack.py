@@ -1,6 +1,6 @@
 """Stage: export a run's networks as a model pack: ONNX files, parity vectors, pack.json.
 
-  /usr/bin/python3 models/train/export_pack.py --config faces64 --pack faces-64 [--force]
+  .venv/bin/python models/train/export_pack.py --config faces64 --pack faces-64 [--force]
 
 Writes models/packs/NAME/ (never over an existing pack without --force), validates pack.json
 against models/pack.schema.json, and, where Node and the repo's node_modules are installed,
@@ -115,7 +115,8 @@ def export_network(module, args, in_names, out_names, path: Path, parity: Parity
     outs = outs if isinstance(outs, tuple) else (outs,)
     axes = {n: {0: "batch"} for n in in_names + out_names}
     torch.onnx.export(module, tuple(args), str(path), input_names=in_names, output_names=out_names, dynamic_axes=axes,
-                      opset_version=OPSET, do_constant_folding=True)
+                      opset_version=OPSET, do_constant_folding=True,
+                      dynamo=False)  # the TorchScript exporter: dynamic_axes as the packs use them, no onnxscript
     size = path.stat().st_size
     if size > MAX_FILE:
         raise UserError(f"{path.name} is {size / 2**20:.1f} MiB, over the 16 MiB a pack file may be: shrink the network")

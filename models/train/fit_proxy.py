@@ -5,7 +5,7 @@ vector is scaled to unit length, so k-means groups pixels by direction (what par
 not by activation strength. A pixel's proxy label is its nearest centroid by cosine.
 Cluster purity is measured against the face parser's labels on other (held-out) samples.
 
-  /usr/bin/python3 models/train/fit_proxy.py --config faces64
+  .venv/bin/python models/train/fit_proxy.py --config faces64
 """
 import argparse
 import time

@@ -1,6 +1,6 @@
 """Pictures of a trained run for docs/: samples, proxy masks, rearrangement, mapping.
 
-  /usr/bin/python3 models/train/make_figures.py --config faces64 --out docs/training
+  .venv/bin/python models/train/make_figures.py --config faces64 --out docs/training
 
 Writes samples.png (8x8 random faces), proxy-masks.png (faces beside their proxy masks),
 rearranged.png (sources moved into three other samples' layouts), mapped-masks.png

@@ -6,7 +6,7 @@
 
 Both are measured on the mapper's held-out pairs, like train_mapper.py's agreement.
 
-  /usr/bin/python3 models/train/mapper_baselines.py --config faces64
+  .venv/bin/python models/train/mapper_baselines.py --config faces64
 """
 import argparse
 import json

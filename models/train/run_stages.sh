@@ -7,7 +7,7 @@ cfg=${1:?config name, e.g. tiny or faces64}
 pack=${2:-$cfg}
 shift $(( $# >= 2 ? 2 : $# ))
 cd "$(dirname "$0")"
-PY=/usr/bin/python3
+PY=${PHOTOTYPE_PYTHON:-../../.venv/bin/python}
 $PY train_parser.py --config "$cfg"
 $PY train_generator.py --config "$cfg"
 $PY fit_proxy.py --config "$cfg"

@@ -4,7 +4,7 @@ Recipe: non-saturating logistic loss, DiffAugment (colour, translation, cutout) 
 lazy R1 on reals, x-flips of the data, an EMA copy of G (the one every later stage uses).
 Stops after --steps or --minutes and resumes exactly where it stopped (RNG state included).
 
-  /usr/bin/python3 models/train/train_generator.py --config faces64 [--minutes 60]
+  .venv/bin/python models/train/train_generator.py --config faces64 [--minutes 60]
 """
 import argparse
 import contextlib
@@ -14,10 +14,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torchvision.utils import save_image
 
 from common import (JsonLog, UserError, data_root, load_checkpoint, load_config, rng_state, run_dir, run_main,
-                    save_checkpoint, seed_everything, set_rng_state, set_threads)
+                    save_checkpoint, save_image_grid, seed_everything, set_rng_state, set_threads)
 from data import flip_batch, to_float, training_images
 from model import Discriminator, diff_augment, make_generator
 
@@ -148,12 +147,12 @@ def train(cfg, args):
             print(f"step {step} seen {seen} {seconds / 60:.1f} min  D {loss_d.item():.3f} G {loss_g.item():.3f} R1 {r1.item():.3f}", flush=True)
         if step % tc["sample_every"] == 0:
             with torch.no_grad():
-                save_image(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / f"step-{step:06d}.png", nrow=8)
+                save_image_grid(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / f"step-{step:06d}.png", nrow=8)
         if step % tc["ckpt_every"] == 0:
             save()
     save()
     with torch.no_grad():
-        save_image(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / "latest.png", nrow=8)
+        save_image_grid(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / "latest.png", nrow=8)
     print(f"saved {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
     return G_ema
 

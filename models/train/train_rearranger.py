@@ -6,7 +6,7 @@ For samples a, b (frozen G, frozen proxy):
          per-cluster mean features and mean colours of F_ab match a's   (style: keeps a's appearance)
   cycle  R(F_ab, P_b, P_a) ~ F_a                                  (cycle: nothing of a is lost)
 
-  /usr/bin/python3 models/train/train_rearranger.py --config faces64
+  .venv/bin/python models/train/train_rearranger.py --config faces64
 """
 import argparse
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PYTHON } from "../../scripts/python.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "phototype-eval-test-"));
@@ -14,7 +15,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("npm run eval --smoke", () => {
   it("computes every metric and writes RESULTS.md with grids", () => {
     const data = join(work, "celebamask-mini");
-    execFileSync("/usr/bin/python3", ["models/train/synthetic_data.py", data, "--train", "40"], { cwd: ROOT });
+    execFileSync(PYTHON, ["models/train/synthetic_data.py", data, "--train", "40"], { cwd: ROOT });
     execFileSync(process.execPath, ["--import", "tsx", "scripts/eval.ts", "--smoke", "--data", data, "--work", join(work, "w"),
       "--run-dir", join(work, "run"), "--parser-steps", "15"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, PHOTOTYPE_THREADS: "2" } });
     const r = JSON.parse(readFileSync(join(work, "w", "results.json"), "utf8"));

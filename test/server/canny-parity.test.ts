@@ -1,5 +1,5 @@
 // The server's edge detector against OpenCV itself: models/train/conditions.py edges_from_image
-// (what the edges mapper was trained on) run by /usr/bin/python3 with cv2 on the same pictures.
+// (what the edges mapper was trained on) run by the repo venv's Python with cv2 on the same pictures.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +9,8 @@ import { edgesFromRgb } from "../../server/pipeline/canny.ts";
 import { xoshiro128ss } from "../../server/pipeline/prng.ts";
 import { defaultTestPack, faceLayout } from "./helpers.ts";
 import { flatRgb, syntheticFace } from "./images.ts";
+import { PYTHON } from "../../scripts/python.ts";
 
-const PYTHON = process.env.PHOTOTYPE_PYTHON ?? "/usr/bin/python3";
 const SCRIPT = resolve(import.meta.dirname, "fixtures/canny_parity.py");
 const hasCv2 = spawnSync(PYTHON, ["-c", "import cv2, numpy"], { stdio: "ignore" }).status === 0;
 

@@ -20,8 +20,8 @@ if [ ! -x .venv/bin/python ] || ! cmp -s "$req" .venv/requirements.installed; th
   cp "$req" .venv/requirements.installed
 fi
 
-# onnxruntime-node's install script would fetch CUDA files; the CPU build ships in the package.
-ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+# .npmrc keeps dependencies' install scripts from running (no CUDA download; the CPU build ships).
+npm ci --no-audit --no-fund
 npm run build
 npx tsc --noEmit -p tsconfig.json
 npx vitest run

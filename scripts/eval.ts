@@ -1,23 +1,23 @@
-// npm run eval [-- --masks 100 --seeds 10 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --no-bench --no-faces --smoke]
+// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --no-bench --no-faces --smoke]
 //
-// The evaluation protocol end to end: test/ masks (prepared by models/train/evaluate.py) go through
-// the server's own pipeline (server/pipeline/generate.ts, ONNX Runtime, in-process), every mask x every
-// seed; a face detector (scripts/face-detection.ts) counts the outputs and the real test/ photos in which it
-// finds a face (WORK/faces.json); evaluate.py then parses the outputs with the evaluation parser and
-// writes docs/RESULTS.md.
-// --smoke: a CI-sized run (4 masks x 2 seeds) into a temporary folder, docs untouched.
+// The evaluation protocol end to end: test/ layouts (exact masks and the same layouts as designer
+// shapes, prepared by models/train/evaluate.py) go through the server's own pipeline (ONNX Runtime,
+// in-process), every layout x every seed; unconditional samples and rearranger pairs come from its
+// stages (eval-sets.ts). A face detector and a face-identity network read every output and the real
+// test/ photos; evaluate.py then scores it all and writes docs/RESULTS.md and the pack's metrics.
+// --smoke: a CI-sized run (4 layouts x 2 seeds) into a temporary folder, docs and pack untouched.
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { decode } from "fast-png";
 import { loadPacks } from "../server/pack/registry.ts";
-import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime } from "../server/pipeline/runtime.ts";
 import { PYTHON } from "./python.ts";
+import { layoutOutputs, rearrangerPairs, unconditionalOutputs } from "./eval-sets.ts";
 import { DETECTOR_INPUT, FACE_SCORE_THRESHOLD, faceRate, openFaceDetector } from "./face-detection.ts";
+import { CROP, EMBEDDER_INPUT, openFaceEmbedder } from "./face-identity.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -27,10 +27,7 @@ const { values: args } = parseArgs({
     pack: { type: "string" },
     packs: { type: "string", default: join(ROOT, "models/packs") },
     data: { type: "string" },
-    config: { type: "string", default: "faces64" },
-    "run-dir": { type: "string" },
-    parser: { type: "string" },
-    "parser-steps": { type: "string" },
+    pairs: { type: "string" },
     out: { type: "string" },
     work: { type: "string" },
     "no-bench": { type: "boolean", default: false },
@@ -43,10 +40,13 @@ const { values: args } = parseArgs({
 const smoke = args.smoke;
 const nMasks = Number(args.masks ?? (smoke ? 4 : 100));
 const nSeeds = Number(args.seeds ?? (smoke ? 2 : 10));
+const nPairs = Number(args.pairs ?? (smoke ? 2 : 200));
 const work = args.work ?? (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, ".cache/eval"));
 const out = args.out ?? (smoke ? join(work, "RESULTS.md") : join(ROOT, "docs/RESULTS.md"));
 const grids = smoke ? join(work, "grids") : join(ROOT, "docs/results");
 const FIRST_SEED = 1000;
+const UNCONDITIONAL_SEED = 500_000; // far from the layouts' seeds
+const PAIR_SEED = 900_000;
 
 function fail(message: string): never {
   console.error(`error: ${message}`);
@@ -62,13 +62,16 @@ function run(cmd: string, argv: string[], cwd = ROOT): Promise<void> {
 }
 
 function python(stage: "prepare" | "score", extra: string[]): Promise<void> {
-  const common = ["evaluate.py", stage, "--config", args.config!, "--work", work];
+  const common = ["evaluate.py", stage, "--work", work];
   if (args.data) common.push("--data", resolve(args.data));
-  if (args["run-dir"]) common.push("--run-dir", resolve(args["run-dir"]));
   return run(args.python!, [...common, ...extra], join(ROOT, "models/train"));
 }
 
 mkdirSync(work, { recursive: true });
+for (const [name, v] of [["masks", nMasks], ["seeds", nSeeds], ["pairs", nPairs]] as const) {
+  if (!Number.isInteger(v) || v < 1) fail(`--${name} must be a whole number of at least 1, not ${String(args[name])}`);
+}
+if (nSeeds < 2 || nMasks < 2) fail("identity needs at least 2 layouts and 2 seeds (--masks, --seeds)");
 const registry = loadPacks(resolve(args.packs!), { log: (line) => console.error(line) });
 const pack = args.pack ? registry.packs.get(args.pack) : registry.packs.get("faces-64") ?? [...registry.packs.values()][0];
 if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
@@ -79,52 +82,66 @@ process.on("unhandledRejection", (e) => fail((e as Error).message));
 
 await python("prepare", ["--res", String(R), "--masks", String(nMasks)]);
 const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as { n: number; real: number; real_full_res: number };
-const masks = readFileSync(join(work, "masks.bin"));
+const layouts = { exact: readFileSync(join(work, "masks.bin")), designer: readFileSync(join(work, "designer.bin")) };
 
 const rt = await openPackRuntime(pack, defaultSessionSettings("cpu"));
-const outputs = new Uint8Array(meta.n * nSeeds * R * R * 3);
+const total = meta.n * nSeeds;
+const sets: Record<string, Uint8Array> = {};
 const t0 = performance.now();
-for (let i = 0; i < meta.n; i++) {
-  const mask = new Uint8Array(masks.subarray(i * R * R, (i + 1) * R * R));
-  const { images } = await generate(rt, { mask, seed: FIRST_SEED, variations: nSeeds });
-  images.forEach((img, s) => {
-    const png = decode(img.png);
-    const ch = png.channels;
-    const base = (i * nSeeds + s) * R * R * 3;
-    for (let p = 0; p < R * R; p++) for (let c = 0; c < 3; c++) outputs[base + p * 3 + c] = png.data[p * ch + c] as number;
+for (const [name, bytes] of Object.entries(layouts)) {
+  sets[name] = await layoutOutputs(rt, new Uint8Array(bytes), meta.n, nSeeds, FIRST_SEED, (done) => {
+    if (done % 100 === 0 || done === total) process.stderr.write(`\r${name} layouts: ${done}/${total} images`);
   });
-  if ((i + 1) % 10 === 0 || i + 1 === meta.n) process.stderr.write(`\rgenerated ${(i + 1) * nSeeds}/${meta.n * nSeeds} images`);
+  process.stderr.write("\n");
 }
 const seconds = (performance.now() - t0) / 1000;
-process.stderr.write("\n");
+sets.unconditional = await unconditionalOutputs(rt, total, UNCONDITIONAL_SEED);
+sets.pairs = await rearrangerPairs(rt, nPairs, PAIR_SEED);
 await closePackRuntime(rt);
-writeFileSync(join(work, "outputs.bin"), outputs);
-const timing = { images: meta.n * nSeeds, seconds: Number(seconds.toFixed(1)), ms_per_image: Number(((seconds * 1000) / (meta.n * nSeeds)).toFixed(1)), variations: nSeeds };
-writeFileSync(join(work, "outputs.json"), JSON.stringify({ n: meta.n, seeds: nSeeds, res: R, first_seed: FIRST_SEED, timing }));
+for (const [name, bytes] of Object.entries(sets)) writeFileSync(join(work, `outputs-${name}.bin`), bytes);
+const timing = { images: 2 * total, seconds: Number(seconds.toFixed(1)), ms_per_image: Number(((seconds * 1000) / (2 * total)).toFixed(1)), variations: nSeeds };
+console.error(`generated ${2 * total} layout images, ${total} unconditional samples and ${nPairs} rearranged pairs`);
 
+const outputsMeta: Record<string, unknown> = { n: meta.n, seeds: nSeeds, res: R, pairs: nPairs, first_seed: FIRST_SEED, timing };
 rmSync(join(work, "faces.json"), { force: true });
 if (!args["no-faces"]) {
   const t1 = performance.now();
   const detector = await openFaceDetector();
+  const real = new Uint8Array(readFileSync(join(work, "real.bin")));
   const F = meta.real_full_res;
   const faces = {
     detector: detector.name,
     threshold: FACE_SCORE_THRESHOLD,
     input: DETECTOR_INPUT,
-    outputs: await faceRate(detector, outputs, R),
-    real: await faceRate(detector, new Uint8Array(readFileSync(join(work, "real.bin"))), R),
+    exact: await faceRate(detector, sets.exact, R),
+    designer: await faceRate(detector, sets.designer, R),
+    unconditional: await faceRate(detector, sets.unconditional, R),
+    real: await faceRate(detector, real, R),
     real_full: await faceRate(detector, new Uint8Array(readFileSync(join(work, `real-${F}.bin`))), F),
-    ms_per_image: 0,
     seconds: 0,
   };
-  const total = faces.outputs.images + faces.real.images + faces.real_full.images;
-  const sets = [faces.outputs, faces.real, faces.real_full];
-  faces.seconds = Number(((performance.now() - t1) / 1000).toFixed(1)); // with loading the detector
-  faces.ms_per_image = Number((sets.reduce((a, x) => a + x.ms_per_image * x.images, 0) / total).toFixed(1));
+  faces.seconds = Number(((performance.now() - t1) / 1000).toFixed(1));
   writeFileSync(join(work, "faces.json"), JSON.stringify(faces, null, 2));
-  console.error(`face-detection rate: outputs ${faces.outputs.rate.toFixed(3)}, real test at ${R} px ${faces.real.rate.toFixed(3)}, ` +
-    `at ${F} px ${faces.real_full.rate.toFixed(3)} (${total} images in ${faces.seconds} s)`);
+  console.error(`face-detection rate: exact ${faces.exact.rate.toFixed(3)}, designer ${faces.designer.rate.toFixed(3)}, ` +
+    `unconditional ${faces.unconditional.rate.toFixed(3)}, real at ${R} px ${faces.real.rate.toFixed(3)} (${faces.seconds} s)`);
+
+  const embedder = await openFaceEmbedder();
+  const pack32 = (vs: Float32Array[]) => Buffer.from(new Float32Array(vs.flatMap((v) => [...v])).buffer);
+  writeFileSync(join(work, "embeddings-exact.bin"), pack32(await embedder.embed(sets.exact, R)));
+  writeFileSync(join(work, "embeddings-designer.bin"), pack32(await embedder.embed(sets.designer, R)));
+  // Real photos, two views each (the photo, and the photo mirrored): the same person's distance scale.
+  const views = new Uint8Array(real.length * 2);
+  const px = R * R * 3;
+  for (let i = 0; i < real.length / px; i++) {
+    views.set(real.subarray(i * px, (i + 1) * px), 2 * i * px);
+    views.set(mirror(real.subarray(i * px, (i + 1) * px), R), (2 * i + 1) * px);
+  }
+  const realEmb = await embedder.embed(views, R);
+  writeFileSync(join(work, "embeddings-real.bin"), pack32(realEmb));
+  Object.assign(outputsMeta, { embedding_dims: realEmb[0].length, embedder: embedder.name,
+    embedding_crop: `a fixed centre crop (${Math.round(CROP * 100)} % of the side) resized to ${EMBEDDER_INPUT} px` });
 }
+writeFileSync(join(work, "outputs.json"), JSON.stringify(outputsMeta));
 
 if (!args["no-bench"] && !smoke) {
   await run(process.execPath, ["--import", "tsx", "scripts/bench-server.ts", "--packs", resolve(args.packs!), "--pack", pack.name,
@@ -132,7 +149,14 @@ if (!args["no-bench"] && !smoke) {
 }
 
 const scoreArgs = ["--pack-dir", pack.dir, "--out", out, "--grids", grids];
-if (args.parser) scoreArgs.push("--parser", resolve(args.parser));
-if (args["parser-steps"]) scoreArgs.push("--parser-steps", args["parser-steps"]);
+if (!smoke && !args.out) scoreArgs.push("--pack-metrics");
 await python("score", scoreArgs);
 console.log(`wrote ${out}`);
+
+function mirror(rgb: Uint8Array, res: number): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < res; y++) {
+    for (let x = 0; x < res; x++) out.set(rgb.subarray((y * res + x) * 3, (y * res + x) * 3 + 3), (y * res + (res - 1 - x)) * 3);
+  }
+  return out;
+}

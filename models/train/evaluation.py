@@ -1,11 +1,10 @@
-"""Metrics of the evaluation protocol (layout fidelity, realism, identity), as pure functions."""
+"""Metrics of the evaluation protocol (layout fidelity, realism, identity, rearranger agreement), as
+pure functions of labels, features and embeddings: tests/test_metrics.py checks each by hand."""
 import numpy as np
 import torch
 
 from classes import NUM_CLASSES
-from metrics import confusion, frechet_distance, miou, pixel_accuracy, precision_recall
-
-MIN_REGION_PX = 12  # a class region smaller than this has no reliable mean colour
+from metrics import confusion, cosine_distance, frechet_distance, kernel_inception_distance, miou, pixel_accuracy, precision_recall
 
 
 def layout_fidelity(parsed: torch.Tensor, masks: torch.Tensor) -> dict:
@@ -16,56 +15,42 @@ def layout_fidelity(parsed: torch.Tensor, masks: torch.Tensor) -> dict:
     return {"miou": m, "pixel_accuracy": pixel_accuracy(conf), "per_class_iou": per_class.tolist()}
 
 
-def region_colors(images: torch.Tensor, labels: torch.Tensor):
-    """images [N,3,H,W] in [-1,1], labels [N,H,W] -> mean colour [N,C,3] and pixel counts [N,C]."""
-    onehot = torch.nn.functional.one_hot(labels.long(), NUM_CLASSES).flatten(1, 2).float()  # N,HW,C
-    rgb = images.flatten(2).transpose(1, 2)  # N,HW,3
-    counts = onehot.sum(1)
-    means = onehot.transpose(1, 2) @ rgb / counts.clamp(min=1)[..., None]
-    return means, counts
+def realism(fake: np.ndarray, real: np.ndarray) -> dict:
+    """Fréchet distance, KID and improved precision/recall (k=3) of one feature set against another."""
+    p, r = precision_recall(real, fake)
+    return {"fd": frechet_distance(real, fake), "kid": kernel_inception_distance(real, fake), "precision": p, "recall": r}
 
 
-def _pair_distance(ma, ca, mb, cb):
-    valid = (ca >= MIN_REGION_PX) & (cb >= MIN_REGION_PX)
-    valid[0] = False  # background says little about the person
-    if not valid.any():
-        return None
-    return float((ma[valid] - mb[valid]).norm(dim=-1).mean())
+def identity(emb: np.ndarray) -> dict:
+    """emb [M masks, S seeds, D]: face embeddings of every output (seeds shared across masks).
 
-
-def identity(images: torch.Tensor, labels: torch.Tensor) -> dict:
-    """images [M masks, S seeds, 3,H,W], labels (parsed outputs) [M,S,H,W].
-
-    Appearance distance of two outputs = mean over face-part classes present in both of the
-    distance between the parts' mean colours (RGB in [-1,1]). "Same person, new layout" means
-    same-seed pairs (different masks) are much closer than different-seed pairs (same mask).
-    identity_score = 1 - same_seed / different_seed: 1 = appearance fully kept, 0 = no better than a new seed.
+    same_seed: cosine distance between outputs of one seed under two different masks (mask i, i+1);
+    different_seed: between two seeds (s, s+1) under one mask. "Same seed + new layout = same person"
+    holds when same_seed is well below different_seed: margin = different - same, and
+    score = 1 - same / different (1: a seed keeps its face across layouts; 0: no more than a new seed).
     """
-    m, s = images.shape[:2]
-    means, counts = region_colors(images.flatten(0, 1), labels.flatten(0, 1))
-    means, counts = means.view(m, s, NUM_CLASSES, 3), counts.view(m, s, NUM_CLASSES)
-    same_seed, diff_seed = [], []
-    for seed in range(s):
-        for i in range(m):
-            j = (i + 1) % m
-            if j != i:
-                d = _pair_distance(means[i, seed], counts[i, seed], means[j, seed], counts[j, seed])
-                if d is not None:
-                    same_seed.append(d)
-    for i in range(m):
-        for seed in range(s):
-            t = (seed + 1) % s
-            if t != seed:
-                d = _pair_distance(means[i, seed], counts[i, seed], means[i, t], counts[i, t])
-                if d is not None:
-                    diff_seed.append(d)
-    a, b = float(np.mean(same_seed)), float(np.mean(diff_seed))
-    return {"same_seed_distance": a, "different_seed_distance": b, "identity_score": 1 - a / b,
-            "pairs": [len(same_seed), len(diff_seed)]}
+    m, s = emb.shape[:2]
+    same = cosine_distance(emb, np.roll(emb, -1, axis=0)) if m > 1 else np.zeros((0, s))
+    diff = cosine_distance(emb, np.roll(emb, -1, axis=1)) if s > 1 else np.zeros((m, 0))
+    if m == 2:
+        same = same[:1]  # (0,1) and (1,0) are one pair
+    if s == 2:
+        diff = diff[:, :1]
+    a, b = float(same.mean()), float(diff.mean())
+    return {"same_seed_distance": a, "different_seed_distance": b, "margin": b - a, "identity_score": 1 - a / b if b > 0 else float("nan"),
+            "pairs": [int(same.size), int(diff.size)]}
 
 
-def realism(fake_feats: np.ndarray, real_feats: np.ndarray, floor_a: np.ndarray, floor_b: np.ndarray) -> dict:
-    p, r = precision_recall(real_feats, fake_feats)
-    fp, fr = precision_recall(floor_b, floor_a)
-    return {"fd": frechet_distance(real_feats, fake_feats), "precision": p, "recall": r,
-            "floor_fd": frechet_distance(floor_b, floor_a), "floor_precision": fp, "floor_recall": fr}
+def reference_identity(emb: np.ndarray) -> dict:
+    """emb [N photos, 2 views, D]: two views of one real photo (the same person) against view 0 of
+    the next photo (another person): the distances a face-identity network gives real faces."""
+    same = cosine_distance(emb[:, 0], emb[:, 1])
+    other = cosine_distance(emb[:, 0], np.roll(emb[:, 0], -1, axis=0))
+    return {"same_person_distance": float(same.mean()), "different_people_distance": float(other.mean()),
+            "pairs": [len(same), len(other)]}
+
+
+def pair_agreement(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """How far two label maps [N,H,W] agree (mIoU, pixel accuracy), b taken as the reference."""
+    r = layout_fidelity(a, b)
+    return {"miou": r["miou"], "pixel_accuracy": r["pixel_accuracy"]}

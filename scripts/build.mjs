@@ -16,6 +16,16 @@ export const entries = [
     packages: "external",
     sourcemap: true,
   },
+  // Uploaded images are decoded in worker threads (server/decoder.ts loads it beside cli.js).
+  {
+    entryPoints: ["server/decode-worker.ts"],
+    outfile: "dist/server/decode-worker.js",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: true,
+  },
   // Figma plugin main thread: dist/plugin.js (IIFE, ES2017); see scripts/build-plugin.mjs.
   pluginEntry(),
 ];

@@ -2,12 +2,15 @@
 // Both the WebSocket and HTTP routes validate requests here and run them through one queue.
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { encode as encodePng } from "fast-png";
 import { performance } from "node:perf_hooks";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
 import { generate, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
 import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
-import { firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
-import { BadImageError, ImageTooSmallError, readPhoto, type RgbImage } from "./pipeline/photo.ts";
+import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
+import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
+import { describeClassIds, firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
+import type { RgbImage } from "./pipeline/photo.ts";
 import {
   chooseProvider,
   closePackRuntime,
@@ -18,7 +21,7 @@ import {
   type ProviderPreference,
   type SessionSettings,
 } from "./pipeline/runtime.ts";
-import { NO_STROKE, type Capability, type ErrorCode, type PackInfo, type Parsed } from "./protocol.ts";
+import { NO_STROKE, type Capability, type ErrorCode, type PackInfo, type Parsed, type Warning } from "./protocol.ts";
 import { RequestQueue, type QueueOptions } from "./queue.ts";
 import type { Logger } from "./log.ts";
 
@@ -30,6 +33,8 @@ export interface EngineOptions {
   session?: Partial<SessionSettings>;
   /** Run each pack once at start so the first request does not pay for JIT and kernel setup. */
   warmup?: boolean;
+  /** Uploaded images are decoded in worker threads with this time bound and queue. */
+  decoder?: DecoderOptions;
   log: Logger;
 }
 
@@ -43,6 +48,8 @@ export interface Job {
   task: JobTask;
   /** Time spent decoding and resizing photos while validating, reported with the stage timings. */
   decodeMs?: number;
+  /** Said with the answer: the request runs, but the person should know (a layout with no face). */
+  warnings?: Warning[];
   onStage?: (stage: VisibleStage) => void;
 }
 
@@ -79,10 +86,15 @@ export interface Engine {
   provider: ProviderChoice;
   defaultPack: string | null;
   queue: RequestQueue<Job, JobResult>;
+  /** Uploaded PNGs -> masks and photos, off the event loop (decoder.ts). */
+  decoder: ImageDecoder;
   packInfos(): PackInfo[];
-  /** Checks pack, sizes, class ids and photos (decoding them); never throws. */
-  prepare(request: JobRequest): Parsed<Job>;
-  prepareInvert(request: InvertJobRequest): Parsed<Job>;
+  /**
+   * Checks pack, sizes, class ids and photos; never throws or rejects. Answers at once unless a
+   * photo must be decoded (in a worker), so requests without photos keep their message order.
+   */
+  prepare(request: JobRequest): Parsed<Job> | Promise<Parsed<Job>>;
+  prepareInvert(request: InvertJobRequest): Promise<Parsed<Job>>;
   close(): Promise<void>;
 }
 
@@ -91,12 +103,7 @@ export function concurrencyFor(provider: ProviderChoice["provider"]): number {
   return provider === "cuda" ? 2 : 1;
 }
 
-/** "0 to 18" for contiguous ids, else the list. */
-function describeIds(rt: PackRuntime): string {
-  const ids = rt.pack.manifest.classes.map((c) => c.id).sort((a, b) => a - b);
-  const contiguous = ids.every((v, i) => v === ids[0] + i);
-  return contiguous ? `${ids[0]} to ${ids[ids.length - 1]}` : ids.join(", ");
-}
+const describeIds = (rt: PackRuntime) => describeClassIds(rt.pack.manifest.classes);
 
 function fail(code: ErrorCode, message: string, id?: string): Parsed<never> {
   return { ok: false, code, message, id };
@@ -111,6 +118,7 @@ function withNoStroke(valid: Uint8Array): Uint8Array {
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { log } = options;
+  const decoder = createImageDecoder(options.decoder);
   const registry = loadPacks(options.packsDir, { log: (line) => log.warn(line) });
   const first = [...registry.packs.values()][0];
   const provider: ProviderChoice = first
@@ -140,6 +148,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (chosen.note) log.warn(chosen.note);
 
   const classChecks = new Map([...runtimes].map(([name, rt]) => [name, validClassIds(rt.pack.manifest.classes)]));
+  const faceIds = new Map([...runtimes].map(([name, rt]) => [name, faceClassIds(rt.pack.manifest.classes)]));
+  // Start the decode worker now, so the first photo does not wait for a thread to load.
+  if (options.warmup !== false) {
+    const onePixel = encodePng({ width: 1, height: 1, data: Uint8Array.of(0), channels: 1, depth: 8 });
+    await decoder.mask(onePixel, [{ id: 0, name: "background", label: "Background", color: "#000000" }], 1);
+  }
 
   const worker = async (job: Job, signal: AbortSignal): Promise<JobResult> => {
     const rt = runtimes.get(job.pack);
@@ -195,25 +209,45 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return { ok: true, value: rt };
   };
 
-  /** PNG bytes -> the pack-sized square, or the error a person can act on. */
-  const photoOf = (id: string, rt: PackRuntime, bytes: Uint8Array, what: string): Parsed<RgbImage> => {
-    try {
-      return { ok: true, value: readPhoto(bytes, rt.pack.manifest.resolution) };
-    } catch (e) {
-      if (e instanceof ImageTooSmallError) return fail("image_too_small", e.message, id);
-      if (e instanceof BadImageError) return fail("bad_image", `${what}: ${e.message}`, id);
-      throw e;
-    }
+  /** PNG bytes -> the pack-sized square (in a worker), or the error a person can act on. */
+  const photoOf = async (id: string, rt: PackRuntime, bytes: Uint8Array, what: string): Promise<Parsed<RgbImage>> => {
+    const decoded = await decoder.photo(bytes, rt.pack.manifest.resolution, what);
+    return decoded.ok ? decoded : fail(decoded.code, decoded.message, id);
   };
 
-  const prepare = (r: JobRequest): Parsed<Job> => {
+  /** Drawn conditions -> what the pipeline reads, with the warnings to send; photos are decoded later. */
+  const checkDrawn = (id: string, name: string, rt: PackRuntime, cond: Exclude<RawCondition, { photo: Uint8Array }>, warnings: Warning[]): Parsed<GenerateInput["condition"]> => {
+    const R = rt.pack.manifest.resolution;
+    if (cond.width !== R || cond.height !== R || cond.data.length !== R * R) {
+      const got = cond.data.length === cond.width * cond.height ? `${cond.width}x${cond.height}` : `${cond.data.length} bytes`;
+      return fail("bad_mask_size", `Pack ${name} needs a ${R}x${R} ${cond.kind} (${R * R} bytes, one a pixel); got ${got}.`, id);
+    }
+    if (cond.kind === "mask" || cond.kind === "scribble") {
+      const valid = cond.kind === "mask" ? classChecks.get(name)! : withNoStroke(classChecks.get(name)!);
+      const bad = firstInvalidClassId(cond.data, valid);
+      if (bad >= 0) {
+        const extra = cond.kind === "scribble" ? `, or ${NO_STROKE} where nothing is drawn` : "";
+        return fail(
+          "bad_class_id",
+          `Pixel (${bad % R}, ${Math.floor(bad / R)}) has class id ${cond.data[bad]}, which pack ${name} does not have (its ids: ${describeIds(rt)}${extra}).`,
+          id,
+        );
+      }
+    }
+    const empty = cond.kind === "sketch" ? cond.data.every((v) => v === 0) : cond.kind === "scribble" ? cond.data.every((v) => v === NO_STROKE) : false;
+    if (empty) return fail("empty_condition", `The ${cond.kind} has nothing drawn in it; draw some strokes first.`, id);
+    const noFace = cond.kind === "sketch" ? null : drawnFaceProblem(cond.data, faceIds.get(name)!);
+    if (noFace) warnings.push({ code: "no_face_drawn", message: noFace });
+    return { ok: true, value: cond.kind === "sketch" ? { kind: "sketch", data: Uint8Array.from(cond.data, (v) => (v ? 1 : 0)) } : { kind: cond.kind, data: cond.data } };
+  };
+
+  const prepare = (r: JobRequest): Parsed<Job> | Promise<Parsed<Job>> => {
     const id = r.requestId;
     const name = r.pack ?? chosen.name ?? undefined;
     const found = lookup(id, name);
     if (!found.ok) return found;
     const rt = found.value;
     const m = rt.pack.manifest;
-    const R = m.resolution;
     const cond = r.condition;
     const mapperKind = cond.kind === "exemplar" ? null : cond.kind;
     if (mapperKind && !m.conditions.some((c) => c.kind === mapperKind)) {
@@ -228,41 +262,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (r.source && !r.restyle && r.variations !== 1) {
       return fail("bad_message", "A photo source makes one image (the photo's own face); ask for variations: 1.", id);
     }
-    const started = performance.now();
-    let decodeMs: number | undefined;
-    let condition: GenerateInput["condition"];
-    if (cond.kind === "edges" || cond.kind === "exemplar") {
-      const photo = photoOf(id, rt, cond.photo, "The photo");
-      if (!photo.ok) return photo;
-      condition = cond.kind === "edges" ? { kind: "edges", photo: photo.value } : { kind: "exemplar", photo: photo.value };
-    } else {
-      if (cond.width !== R || cond.height !== R || cond.data.length !== R * R) {
-        const got = cond.data.length === cond.width * cond.height ? `${cond.width}x${cond.height}` : `${cond.data.length} bytes`;
-        return fail("bad_mask_size", `Pack ${name} needs a ${R}x${R} ${cond.kind} (${R * R} bytes, one a pixel); got ${got}.`, id);
-      }
-      if (cond.kind === "mask" || cond.kind === "scribble") {
-        const valid = cond.kind === "mask" ? classChecks.get(name!)! : withNoStroke(classChecks.get(name!)!);
-        const bad = firstInvalidClassId(cond.data, valid);
-        if (bad >= 0) {
-          const extra = cond.kind === "scribble" ? `, or ${NO_STROKE} where nothing is drawn` : "";
-          return fail(
-            "bad_class_id",
-            `Pixel (${bad % R}, ${Math.floor(bad / R)}) has class id ${cond.data[bad]}, which pack ${name} does not have (its ids: ${describeIds(rt)}${extra}).`,
-            id,
-          );
-        }
-      }
-      const empty = cond.kind === "sketch" ? cond.data.every((v) => v === 0) : cond.kind === "scribble" ? cond.data.every((v) => v === NO_STROKE) : false;
-      if (empty) return fail("empty_condition", `The ${cond.kind} has nothing drawn in it; draw some strokes first.`, id);
-      condition = cond.kind === "sketch" ? { kind: "sketch", data: Uint8Array.from(cond.data, (v) => (v ? 1 : 0)) } : { kind: cond.kind, data: cond.data };
-    }
-    let source: GenerateInput["source"];
-    if (r.source) {
-      const photo = photoOf(id, rt, r.source, "The source photo");
-      if (!photo.ok) return photo;
-      source = { photo: photo.value };
-    }
-    if (cond.kind === "edges" || cond.kind === "exemplar" || r.source) decodeMs = performance.now() - started;
     let restyle: GenerateInput["restyle"];
     if (r.restyle) {
       const valid = classChecks.get(name!)!;
@@ -273,18 +272,40 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
       restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
     }
-    return {
+    const warnings: Warning[] = [];
+    const job = (condition: GenerateInput["condition"], source: GenerateInput["source"], decodeMs?: number): Parsed<Job> => ({
       ok: true,
       value: {
         requestId: id,
         pack: name!,
         decodeMs,
+        ...(warnings.length ? { warnings } : {}),
         task: { kind: "generate", input: { condition, seed: r.seed, variations: r.variations, truncation: r.truncation, source, restyle } },
       },
-    };
+    });
+    const drawn = "photo" in cond ? null : checkDrawn(id, name!, rt, cond, warnings);
+    if (drawn && !drawn.ok) return drawn;
+    // Without photos the answer is ready now (and in message order); photos wait for the decode worker.
+    if (drawn && !r.source) return job(drawn.value, undefined);
+    return (async () => {
+      const started = performance.now();
+      let condition = drawn?.value;
+      if ("photo" in cond) {
+        const photo = await photoOf(id, rt, cond.photo, "The photo");
+        if (!photo.ok) return photo;
+        condition = { kind: cond.kind, photo: photo.value };
+      }
+      let source: GenerateInput["source"];
+      if (r.source) {
+        const photo = await photoOf(id, rt, r.source, "The source photo");
+        if (!photo.ok) return photo;
+        source = { photo: photo.value };
+      }
+      return job(condition!, source, performance.now() - started);
+    })();
   };
 
-  const prepareInvert = (r: InvertJobRequest): Parsed<Job> => {
+  const prepareInvert = async (r: InvertJobRequest): Promise<Parsed<Job>> => {
     const id = r.requestId;
     const name = r.pack ?? chosen.name ?? undefined;
     const found = lookup(id, name);
@@ -292,7 +313,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const rt = found.value;
     if (!rt.sessions.has("parser")) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot read a photo's layout.`, id);
     const started = performance.now();
-    const photo = photoOf(id, rt, r.photo, "The photo");
+    const photo = await photoOf(id, rt, r.photo, "The photo");
     if (!photo.ok) return photo;
     return { ok: true, value: { requestId: id, pack: name!, decodeMs: performance.now() - started, task: { kind: "invert", photo: photo.value } } };
   };
@@ -300,6 +321,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const close = async () => {
     queue.close();
     await Promise.all([...runtimes.values()].map(closePackRuntime));
+    await decoder.close();
   };
 
   log.info(
@@ -308,5 +330,5 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       `concurrency ${queue.options.concurrency}`,
   );
   log.info(`packs: ${[...runtimes.keys()].join(", ") || "none"} (default ${chosen.name ?? "none"}) from ${registry.root}`);
-  return { registry, runtimes, provider, defaultPack: chosen.name, queue, packInfos, prepare, prepareInvert, close };
+  return { registry, runtimes, provider, defaultPack: chosen.name, queue, decoder, packInfos, prepare, prepareInvert, close };
 }

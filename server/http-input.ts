@@ -1,9 +1,9 @@
 // POST /generate input: raw class-id bytes, JSON, or a PNG, plus query parameters, read into
-// one engine request. Never throws: every problem comes back as a protocol error.
+// one engine request. Never rejects: every problem comes back as a protocol error. A PNG mask is
+// decoded by the engine's decode worker (header budget first), never on the event loop.
 import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
-import { hasPngSignature } from "fast-png";
-import { BadImageError, maskFromPng } from "./pipeline/mask.ts";
+import { imageFormat } from "./pipeline/image-header.ts";
 import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "./protocol.ts";
 import type { Engine, JobRequest } from "./engine.ts";
 
@@ -33,7 +33,7 @@ function numParam(query: URLSearchParams, name: string, min: number, max: number
   return n;
 }
 
-export function readGenerateInput(engine: Engine, body: Uint8Array, contentType: string, query: URLSearchParams, requestId: string): Result {
+export async function readGenerateInput(engine: Engine, body: Uint8Array, contentType: string, query: URLSearchParams, requestId: string): Promise<Result> {
   const params = {
     seed: intParam(query, "seed", 0, MAX_SEED),
     variations: intParam(query, "variations", 1, MAX_VARIATIONS),
@@ -47,8 +47,9 @@ export function readGenerateInput(engine: Engine, body: Uint8Array, contentType:
   if (queryFormat !== null && queryFormat !== "png" && queryFormat !== "json") return bad("bad_message", "format must be png or json.");
 
   let json: HttpGenerateBody = {};
-  const isPng = hasPngSignature(body);
-  if (!isPng && /json/i.test(contentType)) {
+  // A JPEG body goes the image way too: refused by its header (size, then format), never as raw bytes.
+  const isImage = imageFormat(body) !== null;
+  if (!isImage && /json/i.test(contentType)) {
     let raw: unknown;
     try {
       raw = JSON.parse(new TextDecoder().decode(body));
@@ -75,16 +76,12 @@ export function readGenerateInput(engine: Engine, body: Uint8Array, contentType:
   let condition: JobRequest["condition"] | undefined;
   let width = R, height = R;
   let note: string | undefined;
-  const pngBytes = isPng ? body : json.png !== undefined ? base64ToBytes(json.png) : undefined;
+  const pngBytes = isImage ? body : json.png !== undefined ? base64ToBytes(json.png) : undefined;
   if (pngBytes) {
-    try {
-      const read = maskFromPng(pngBytes, rt.pack.manifest.classes, R);
-      mask = read.mask;
-      note = read.note;
-    } catch (e) {
-      if (e instanceof BadImageError) return bad("bad_image", e.message);
-      throw e;
-    }
+    const read = await engine.decoder.mask(pngBytes, rt.pack.manifest.classes, R);
+    if (!read.ok) return bad(read.code, read.message);
+    mask = read.value.mask;
+    note = read.value.note;
   } else if (json.condition) {
     const c = json.condition;
     condition =

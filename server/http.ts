@@ -41,6 +41,7 @@ export const STATUS_FOR: Record<ErrorCode, ContentfulStatusCode> = {
   bad_class_id: 400,
   bad_image: 400,
   image_too_small: 400,
+  image_too_large: 413,
   no_face: 422,
   empty_condition: 400,
   empty_region: 422,
@@ -140,9 +141,9 @@ export function createHttpApp(ctx: HttpContext): Hono {
       const clientId = ctx.nextClientId("http");
       const body = new Uint8Array(await c.req.arrayBuffer());
       const query = new URL(c.req.url).searchParams;
-      const input = readGenerateInput(engine, body, c.req.header("content-type") ?? "", query, clientId);
+      const input = await readGenerateInput(engine, body, c.req.header("content-type") ?? "", query, clientId);
       if (!input.ok) return errorJson(c, input.code, input.message);
-      const prepared = engine.prepare(input.value.request);
+      const prepared = await engine.prepare(input.value.request);
       if (!prepared.ok) return errorJson(c, prepared.code, prepared.message);
 
       const outcome = await new Promise<Outcome<JobResult> | { ok: false; code: ErrorCode; message: string }>((resolve) => {
@@ -155,6 +156,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
       if (outcome.result.kind !== "generate") throw new Error("POST /generate ran a job that is not a generation");
       const result = outcome.result;
       const note = input.value.note;
+      const warnings = prepared.value.warnings;
       const wantsJson = input.value.format === "json" || (!new URL(c.req.url).searchParams.has("format") && /application\/json/.test(c.req.header("accept") ?? ""));
       if (wantsJson) {
         return c.json<HttpGenerateResponse>({
@@ -164,12 +166,14 @@ export function createHttpApp(ctx: HttpContext): Hono {
           images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png) })),
           timings: result.timings,
           ...(note ? { note } : {}),
+          ...(warnings ? { warnings } : {}),
         });
       }
       c.header("Content-Type", "image/png");
       c.header("X-Phototype-Seeds", result.images.map((i) => i.seed).join(","));
       c.header("X-Phototype-Timings", JSON.stringify(result.timings));
       if (note) c.header("X-Phototype-Note", note);
+      if (warnings) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));
       const png = stripPng(result);
       return c.body(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer, 200);
     },

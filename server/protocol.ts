@@ -243,7 +243,23 @@ export const LayoutResult = Type.Object({
 });
 export type LayoutResult = Static<typeof LayoutResult>;
 
-export const Done = Type.Object({ type: Type.Literal("done"), id: Id, totalMs: Type.Number() });
+/** Known warning codes: `no_face_drawn` (a mask or scribble with no skin or face parts). */
+export type WarningCode = "no_face_drawn";
+
+/**
+ * Something worth telling the person about a request that still ran. The code is a plain string
+ * on the wire, so a newer server's codes do not break an older reader.
+ */
+export const Warning = Type.Object({ code: Type.String(), message: Type.String() });
+export type Warning = Static<typeof Warning> & { code: WarningCode | (string & {}) };
+
+export const Done = Type.Object({
+  type: Type.Literal("done"),
+  id: Id,
+  totalMs: Type.Number(),
+  /** Non-fatal: the images were made, but the person should know (see WarningCode). */
+  warnings: Type.Optional(Type.Array(Warning)),
+});
 export type Done = Static<typeof Done>;
 
 export const ErrorCode = Type.Union([
@@ -267,6 +283,8 @@ export const ErrorCode = Type.Union([
   Type.Literal("bad_image"),
   /** A photo smaller than the pack's resolution. */
   Type.Literal("image_too_small"),
+  /** An image whose header declares more pixels than the server decodes (refused unread). */
+  Type.Literal("image_too_large"),
   /** A photo without a face the parser can find (or a flat picture). */
   Type.Literal("no_face"),
   /** A sketch or scribble with nothing drawn. */
@@ -364,6 +382,7 @@ export const HttpGenerateResponse = Type.Object({
   images: Type.Array(Type.Object({ seed: Seed, png: Type.String() })),
   timings: Timings,
   note: Type.Optional(Type.String()),
+  warnings: Type.Optional(Type.Array(Warning)),
 });
 export type HttpGenerateResponse = Static<typeof HttpGenerateResponse>;
 

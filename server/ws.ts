@@ -18,6 +18,7 @@ import {
   type ErrorCode,
   type GenerateRequest,
   type InvertRequest,
+  type Parsed,
   type ServerMessage,
 } from "./protocol.ts";
 import { isAllowedOrigin, tokenFrom, tokenMatches } from "./security.ts";
@@ -34,6 +35,8 @@ export interface WsContext {
 
 /** A client that stops reading gets dropped before its unsent answers use this much memory. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** Photos one connection may have in the decode worker at once; more are answered rate_limited. */
+const MAX_DECODING_PER_CLIENT = 2;
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ?? "Bad Request";
@@ -125,6 +128,39 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       if (finished.size > 256) finished.delete(finished.values().next().value!);
     };
 
+    // Requests whose photos are being decoded (off the event loop), by id: a cancel marks them.
+    const decoding = new Map<string, { cancelled: boolean }>();
+
+    /**
+     * Validation, then `go` with the job. Answers without photos come at once; photo requests
+     * wait for the decode worker, at most MAX_DECODING_PER_CLIENT at a time per connection.
+     */
+    const prepared = (id: string, result: Parsed<Job> | Promise<Parsed<Job>>, go: (job: Job) => void) => {
+      if (!(result instanceof Promise)) return result.ok ? go(result.value) : sendError(result.code, result.message, id);
+      if (decoding.has(id)) {
+        return sendError("duplicate_id", `A request with id ${id} is already waiting or running on this connection.`, id);
+      }
+      if (decoding.size >= MAX_DECODING_PER_CLIENT) {
+        void result.catch(() => {}); // it still finishes in the worker; nobody waits for it
+        return sendError("rate_limited", `This connection already has ${MAX_DECODING_PER_CLIENT} images being read; wait for their answers.`, id);
+      }
+      const entry = { cancelled: false };
+      decoding.set(id, entry);
+      result.then(
+        (p) => {
+          decoding.delete(id);
+          if (entry.cancelled || ws.readyState !== WebSocket.OPEN) return;
+          if (!p.ok) return sendError(p.code, p.message, id);
+          go(p.value);
+        },
+        (e: Error) => {
+          decoding.delete(id);
+          log.error(`${clientId} ${id} failed while reading its image: ${e.message}`);
+          sendError("internal", "The server failed on this request; see its log.", id);
+        },
+      );
+    };
+
     /** Queues a validated job; answers progress while it waits and runs, then `deliver` or an error. */
     const run = (job: Job, mode: GenerateRequest["mode"], total: number, deliver: (result: JobResult, queueMs: number) => void) => {
       const id = job.requestId;
@@ -148,7 +184,8 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
             remember(id);
             if (!outcome.ok) return sendError(outcome.code, outcome.message, id);
             deliver(outcome.result, startedAt - receivedAt);
-            send({ type: "done", id, totalMs: Math.round((performance.now() - receivedAt) * 10) / 10 });
+            const totalMs = Math.round((performance.now() - receivedAt) * 10) / 10;
+            send({ type: "done", id, totalMs, ...(job.warnings ? { warnings: job.warnings } : {}) });
           },
         },
       );
@@ -161,7 +198,7 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
       const c = req.condition;
       const condition: JobRequest["condition"] =
         c.kind === "edges" || c.kind === "exemplar" ? { kind: c.kind, photo: base64ToBytes(c.photo) } as JobRequest["condition"] : { kind: c.kind, width: c.width, height: c.height, data: base64ToBytes(c.data) };
-      const prepared = engine.prepare({
+      const result = engine.prepare({
         requestId: req.id,
         pack: req.pack,
         condition,
@@ -171,14 +208,12 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
         source: req.source ? base64ToBytes(req.source.photo) : undefined,
         restyle: req.restyle,
       });
-      if (!prepared.ok) return sendError(prepared.code, prepared.message, req.id);
-      run(prepared.value, req.mode, req.variations, (result, queueMs) => sendImages(req.id, req.mode, result, queueMs));
+      prepared(req.id, result, (job) => run(job, req.mode, req.variations, (r, queueMs) => sendImages(req.id, req.mode, r, queueMs)));
     };
 
     const onInvert = (req: InvertRequest) => {
-      const prepared = engine.prepareInvert({ requestId: req.id, pack: req.pack, photo: base64ToBytes(req.photo) });
-      if (!prepared.ok) return sendError(prepared.code, prepared.message, req.id);
-      run(prepared.value, "final", 1, (result, queueMs) => {
+      const result = engine.prepareInvert({ requestId: req.id, pack: req.pack, photo: base64ToBytes(req.photo) });
+      prepared(req.id, result, (job) => run(job, "final", 1, (result, queueMs) => {
         if (result.kind !== "invert") return;
         send({
           type: "layout",
@@ -190,7 +225,7 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
           polygons: result.polygons.map((p) => ({ classId: p.classId, points: p.points })),
           timings: { queue: Math.round(queueMs * 100) / 100, ...result.timings },
         });
-      });
+      }));
     };
 
     const sendImages = (id: string, mode: GenerateRequest["mode"], result: JobResult, queueMs: number) => {
@@ -215,6 +250,14 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
     };
 
     const onCancel = (req: CancelRequest) => {
+      const reading = decoding.get(req.id);
+      if (reading) {
+        // Still in the decode worker: it will not be queued; answered like a waiting request.
+        reading.cancelled = true;
+        decoding.delete(req.id);
+        remember(req.id);
+        return sendError("cancelled", "Cancelled before it was queued.", req.id);
+      }
       if (engine.queue.cancel(clientId, req.id) !== null) return;
       if (finished.has(req.id)) return; // it finished before the cancel arrived: nothing to say
       sendError("unknown_request", `There is no waiting or running request with id ${req.id}.`, req.id);

@@ -57,3 +57,17 @@ export function faceProblem(photo: RgbImage, classMap: Uint8Array | null, faceId
   }
   return null;
 }
+
+/**
+ * Why a drawn layout (mask or scribble class ids) has no face in it, or null: all one class
+ * (background, say), or none of the face parts. The networks still paint something, so this is a
+ * warning, not a refusal. A pack without face-part names cannot be checked.
+ */
+export function drawnFaceProblem(classIds: Uint8Array, faceIds: ReadonlySet<number>): string | null {
+  if (faceIds.size === 0 || classIds.length === 0) return null;
+  for (const v of classIds) if (faceIds.has(v)) return null;
+  const one = classIds.every((v) => v === classIds[0]);
+  return one
+    ? "No face was drawn: the whole layout is one class (usually background), so the result is a face placed by chance. Draw skin, eyes, nose and mouth shapes in the frame."
+    : "No face was drawn: the layout has no skin or face parts (eyes, brows, nose, mouth, lips), so the result is a face placed by chance. Draw a skin shape with its parts.";
+}

@@ -1,11 +1,10 @@
 // Condition masks: class-id bytes (one a pixel, row-major) and the ways to get them from images.
-import { decode as decodePng, convertIndexedToRgb } from "fast-png";
+import { convertIndexedToRgb } from "fast-png";
 import type { PackClass } from "../pack/schema.ts";
+import { BadImageError } from "./image-errors.ts";
+import { decodePngSafely } from "./safe-png.ts";
 
-/** Thrown for an image that cannot become a mask; `message` is meant for a person. */
-export class BadImageError extends Error {
-  readonly code = "bad_image";
-}
+export { BadImageError };
 
 export interface Palette {
   ids: Uint8Array;
@@ -98,20 +97,45 @@ export interface MaskFromImage {
   note?: string;
 }
 
+/** The largest centred square of one-byte-a-pixel data (the rule the plugin uses for frames). */
+export function centreSquareBytes(src: Uint8Array, width: number, height: number): { data: Uint8Array; side: number } {
+  const side = Math.min(width, height);
+  if (width === height) return { data: src, side };
+  const x0 = Math.floor((width - side) / 2);
+  const y0 = Math.floor((height - side) / 2);
+  const out = new Uint8Array(side * side);
+  for (let y = 0; y < side; y++) out.set(src.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + side), y * side);
+  return { data: out, side };
+}
+
+/** "0 to 18" for contiguous ids, else the list. */
+export function describeClassIds(classes: readonly PackClass[]): string {
+  const ids = classes.map((c) => c.id).sort((a, b) => a - b);
+  return ids.every((v, i) => v === ids[0] + i) ? `${ids[0]} to ${ids[ids.length - 1]}` : ids.join(", ");
+}
+
+/**
+ * A greyscale value that is no class id: most often a coloured design saved in greyscale, where
+ * every colour became some grey. Says so, and how to export in colour.
+ */
+function greyscaleProblem(value: number, x: number, y: number, classes: readonly PackClass[]): string {
+  return (
+    `This PNG is greyscale, and its value ${value} at pixel (${x}, ${y}) is not a class id of this pack (ids ${describeClassIds(classes)}). ` +
+    "If it is a coloured design, its colours were lost when it was saved in greyscale: export it again as a colour PNG " +
+    "(RGB or RGBA; Figma's PNG export keeps colour, other tools have a greyscale or colour-mode option to turn off). " +
+    "A greyscale mask must hold class ids as grey values."
+  );
+}
+
 /**
  * A PNG as a class-id mask of size resolution x resolution. An 8-bit greyscale PNG carries
  * class ids directly; any colour PNG (RGB, RGBA, indexed) is snapped to the pack's palette.
- * Throws BadImageError for bytes that are not a usable PNG.
+ * A non-square image gives its centre square (as the plugin does with frames), resized
+ * nearest-neighbour. Throws BadImageError or ImageTooLargeError with a sentence.
  */
 export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], resolution: number): MaskFromImage {
-  let png;
-  try {
-    png = decodePng(bytes);
-  } catch (e) {
-    throw new BadImageError(`The image is not a readable PNG (${(e as Error).message}).`);
-  }
+  const png = decodePngSafely(bytes, "The mask image");
   const { width, height, channels, depth } = png;
-  if (width < 1 || height < 1) throw new BadImageError("The PNG has no pixels.");
   let ids: Uint8Array;
   let source: MaskFromImage["source"];
   if (png.palette) {
@@ -124,12 +148,7 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
     for (let p = 0; p < ids.length; p++) ids[p] = png.data[p * channels];
     source = "class-ids";
     const bad = firstInvalidClassId(ids, validClassIds(classes));
-    if (bad >= 0) {
-      const at = `(${bad % width}, ${Math.floor(bad / width)})`;
-      throw new BadImageError(
-        `Greyscale value ${ids[bad]} at pixel ${at} is not a class id of this pack (ids: ${classes.map((c) => c.id).join(", ")}).`,
-      );
-    }
+    if (bad >= 0) throw new BadImageError(greyscaleProblem(ids[bad], bad % width, Math.floor(bad / width), classes));
   } else if (channels === 3 || channels === 4) {
     const data = depth === 16 ? Uint8Array.from(png.data, (v) => v >> 8) : png.data;
     if (depth !== 8 && depth !== 16) throw new BadImageError(`Unsupported PNG bit depth ${depth}.`);
@@ -138,10 +157,13 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
   } else {
     throw new BadImageError(`Unsupported PNG layout (${channels} channels).`);
   }
-  let note: string | undefined;
-  if (width !== resolution || height !== resolution) {
-    ids = resizeNearest(ids, width, height, resolution, resolution);
-    note = `resized the mask from ${width}x${height} to ${resolution}x${resolution} (nearest neighbour)`;
+  const notes: string[] = [];
+  const square = centreSquareBytes(ids, width, height);
+  if (width !== height) notes.push(`used the centre ${square.side}x${square.side} square of the ${width}x${height} mask`);
+  ids = square.data;
+  if (square.side !== resolution) {
+    ids = resizeNearest(ids, square.side, square.side, resolution, resolution);
+    notes.push(`resized the mask from ${square.side}x${square.side} to ${resolution}x${resolution} (nearest neighbour)`);
   }
-  return { mask: ids, source, note };
+  return { mask: ids, source, note: notes.length ? notes.join("; ") : undefined };
 }

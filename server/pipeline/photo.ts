@@ -1,15 +1,11 @@
 // A user's photo as the networks take it: PNG bytes -> RGB -> centre square -> area-averaged
 // down to the pack's resolution -> float [1, 3, R, R] in [-1, 1] (what the encoder and parser
 // were trained on: uint8 / 127.5 - 1).
-import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from "fast-png";
-import { BadImageError } from "./mask.ts";
+import { convertIndexedToRgb } from "fast-png";
+import { BadImageError, ImageTooSmallError } from "./image-errors.ts";
+import { decodePngSafely } from "./safe-png.ts";
 
-export { BadImageError };
-
-/** The photo is smaller than the pack's resolution: upscaling would invent the detail the networks read. */
-export class ImageTooSmallError extends Error {
-  readonly code = "image_too_small";
-}
+export { BadImageError, ImageTooSmallError };
 
 export interface RgbImage {
   width: number;
@@ -18,23 +14,13 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-const JPEG = [0xff, 0xd8, 0xff];
-const GIF = [0x47, 0x49, 0x46];
-
-/** PNG bytes -> RGB. Transparent pixels are laid on white paper (a cut-out photo's empty area). */
-export function decodePhoto(bytes: Uint8Array): RgbImage {
-  if (!hasPngSignature(bytes)) {
-    const kind = JPEG.every((b, i) => bytes[i] === b) ? "a JPEG" : GIF.every((b, i) => bytes[i] === b) ? "a GIF" : "not a PNG";
-    throw new BadImageError(`The photo is ${kind}; send it as PNG (the plugin exports PNG).`);
-  }
-  let png;
-  try {
-    png = decodePng(bytes);
-  } catch (e) {
-    throw new BadImageError(`The photo is not a readable PNG (${(e as Error).message}).`);
-  }
+/**
+ * PNG bytes -> RGB. Transparent pixels are laid on white paper (a cut-out photo's empty area).
+ * Throws BadImageError or ImageTooLargeError (over the pixel budget, refused before decoding).
+ */
+export function decodePhoto(bytes: Uint8Array, what = "The photo"): RgbImage {
+  const png = decodePngSafely(bytes, what);
   const { width, height } = png;
-  if (width < 1 || height < 1) throw new BadImageError("The photo has no pixels.");
   let data: ArrayLike<number> = png.data;
   let channels = png.channels;
   if (png.palette) {
@@ -149,8 +135,8 @@ export function photoForPack(img: RgbImage, resolution: number): RgbImage {
 }
 
 /** PNG bytes -> the pack-sized RGB square; throws BadImageError or ImageTooSmallError with a sentence. */
-export function readPhoto(bytes: Uint8Array, resolution: number): RgbImage {
-  return photoForPack(decodePhoto(bytes), resolution);
+export function readPhoto(bytes: Uint8Array, resolution: number, what = "The photo"): RgbImage {
+  return photoForPack(decodePhoto(bytes, what), resolution);
 }
 
 /** RGB -> planar float [3, h, w] in [-1, 1], appended at `offset` of `out` (for batching). */

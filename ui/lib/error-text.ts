@@ -21,6 +21,7 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   internal: "The server ran into a problem making this image. Try again; if it keeps happening, check the server's log.",
   bad_image: "The server could not read that image. Use a PNG or JPEG photo placed in Figma, or press Generate again.",
   image_too_small: "The photo is too small for this model pack. Use a larger photo (at least the pack's size in pixels on its shorter side).",
+  image_too_large: "The image is too large for the server to read. Use a smaller photo (up to 4096 × 4096 pixels).",
   no_face: "No face found in the photo. Use a portrait where the face fills most of the picture.",
   empty_condition: "Nothing is drawn yet. Draw a few strokes in the frame first.",
   empty_region: "The layout has none of the part you chose to restyle. Select shapes of a part that is in the picture.",

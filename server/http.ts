@@ -1,6 +1,9 @@
 // HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws.ts.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { decode as decodePng } from "fast-png";
 import type { Engine, JobResult } from "./engine.ts";
@@ -19,11 +22,15 @@ import {
   type PacksResponse,
 } from "./protocol.ts";
 import type { Outcome } from "./queue.ts";
-import { isAllowedOrigin, tokenFrom, tokenMatches } from "./security.ts";
+import { isAllowedHost, isAllowedOrigin, NEEDS_CODE, WHERE_THE_CODE_IS, WRONG_CODE, type AccessGate } from "./security.ts";
 
 export interface HttpContext {
   engine: Engine;
-  token?: string;
+  /** Checks the pairing code (secret) of every request. */
+  gate: AccessGate;
+  /** Names the Host header may use, and the port it must name (known once listening). */
+  hostNames: ReadonlySet<string>;
+  port(): number;
   version: string;
   startedAt: number;
   log: Logger;
@@ -56,6 +63,7 @@ export const STATUS_FOR: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
   unauthorized: 401,
   forbidden_origin: 403,
+  forbidden_host: 403,
   not_found: 404,
 };
 
@@ -63,30 +71,36 @@ function errorJson(c: Context, code: ErrorCode, message: string): Response {
   return c.json<ErrorMessage>({ type: "error", code, message }, STATUS_FOR[code]);
 }
 
-/** Refuses web pages from other origins; answers CORS for the allowed ones (Figma's is "null"). */
-const originGuard: MiddlewareHandler = async (c, next) => {
-  const origin = c.req.header("origin");
-  if (!isAllowedOrigin(origin)) return errorJson(c, "forbidden_origin", `Requests from ${origin} are not allowed; only the Figma plugin and local pages may call this server.`);
-  if (origin !== undefined) {
-    c.header("Access-Control-Allow-Origin", origin);
-    c.header("Vary", "Origin");
-    c.header("Access-Control-Expose-Headers", "X-Phototype-Seeds, X-Phototype-Timings, X-Phototype-Note");
-  }
-  if (c.req.method === "OPTIONS") {
-    c.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    c.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    c.header("Access-Control-Max-Age", "600");
-    return c.body(null, 204);
+/** A Host that is not this server's address: a DNS-rebinding page names its own domain. */
+const hostGuard = (names: ReadonlySet<string>, port: () => number): MiddlewareHandler => async (c, next) => {
+  const host = c.req.header("host");
+  if (!isAllowedHost(host, names, port())) {
+    return errorJson(c, "forbidden_host", `This server answers only at its own address (port ${port()}), not at ${JSON.stringify(host ?? "")}.`);
   }
   await next();
 };
 
-const tokenGuard = (token: string | undefined): MiddlewareHandler => async (c, next) => {
-  if (!tokenMatches(token, tokenFrom(c.req.header("authorization"), c.req.url))) {
-    return errorJson(c, "unauthorized", "This server needs a token: send Authorization: Bearer TOKEN or ?token=TOKEN.");
-  }
+/** Web pages from other origins are refused outright; CORS (below) only ever echoes allowed ones. */
+const originGuard: MiddlewareHandler = async (c, next) => {
+  const origin = c.req.header("origin");
+  if (!isAllowedOrigin(origin)) return errorJson(c, "forbidden_origin", `Requests from ${origin} are not allowed; only the Figma plugin and local pages may call this server.`);
   await next();
 };
+
+/** While too many wrong codes were tried, no code is checked (guess-limit.ts). */
+const lockout = (gate: AccessGate): MiddlewareHandler => async (c, next) => {
+  const locked = c.req.header("authorization") ? gate.locked() : null;
+  if (locked && !locked.ok) return errorJson(c, locked.code, locked.message);
+  await next();
+};
+
+const pairingCode = (gate: AccessGate) =>
+  bearerAuth({
+    verifyToken: (token) => gate.check(token).ok,
+    noAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", NEEDS_CODE) },
+    invalidAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", `Send the code as Authorization: Bearer CODE. ${WHERE_THE_CODE_IS}`) },
+    invalidToken: { message: (c) => errorJson(c, "unauthorized", WRONG_CODE) },
+  });
 
 type GenerateResult = Extract<JobResult, { kind: "generate" }>;
 
@@ -106,7 +120,20 @@ function stripPng(result: GenerateResult): Uint8Array {
 export function createHttpApp(ctx: HttpContext): Hono {
   const { engine } = ctx;
   const app = new Hono();
-  app.use("*", originGuard, tokenGuard(ctx.token));
+  app.use(
+    "*",
+    hostGuard(ctx.hostNames, ctx.port),
+    originGuard,
+    cors({
+      origin: (origin) => (origin && isAllowedOrigin(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type"],
+      exposeHeaders: ["X-Phototype-Seeds", "X-Phototype-Timings", "X-Phototype-Note", "X-Phototype-Warning"],
+      maxAge: 600,
+    }),
+    lockout(ctx.gate),
+    pairingCode(ctx.gate),
+  );
 
   app.get("/health", (c) => {
     const q = engine.queue.stats();
@@ -181,6 +208,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
 
   app.notFound((c) => errorJson(c, "not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}; try GET /health, GET /packs or POST /generate.`));
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse(); // bearer-auth's refusals, already our error JSON
     ctx.log.error(`http ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.message}`);
     return errorJson(c, "internal", "The server failed on this request; see its log.");
   });

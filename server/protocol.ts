@@ -11,7 +11,7 @@ export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 export const MAX_VARIATIONS = 8;
 export const MAX_SEED = 0xffffffff;
 export const DEFAULT_HOST = "127.0.0.1";
-/** Path of the WebSocket endpoint; pass the token as `?token=` when the server has one. */
+/** Path of the WebSocket endpoint; a browser passes the pairing code as `?token=CODE`. */
 export const WS_PATH = "/ws";
 /**
  * Close code for a frame over MAX_MESSAGE_BYTES: the server cannot read past the limit, so it
@@ -21,9 +21,10 @@ export const CLOSE_MESSAGE_TOO_LARGE = 1009;
 /** Close code when the client stopped reading and the server's send buffer overflowed. */
 export const CLOSE_SLOW_CONSUMER = 1013;
 /**
- * Close code after a WebSocket with a missing or wrong token: the server accepts the upgrade,
- * sends one `error` with code "unauthorized" (so a browser, which cannot read a refused
- * handshake's status, can tell the person), then closes with this code.
+ * Close code after a WebSocket with a missing or wrong pairing code: the server accepts the
+ * upgrade, sends one `error` ("unauthorized", or "rate_limited" while too many wrong codes were
+ * tried) so a browser, which cannot read a refused handshake's status, can tell the person, then
+ * closes with this code.
  */
 export const CLOSE_UNAUTHORIZED = 4401;
 
@@ -293,10 +294,12 @@ export const ErrorCode = Type.Union([
   Type.Literal("empty_region"),
   /** The pack lacks the network a request needs (an encoder, a parser). */
   Type.Literal("unsupported_feature"),
-  /** A wrong or missing token: WebSocket error before closing with CLOSE_UNAUTHORIZED; HTTP 401. */
+  /** A wrong or missing pairing code (secret): WebSocket error before closing with CLOSE_UNAUTHORIZED; HTTP 401. */
   Type.Literal("unauthorized"),
   // HTTP only (refused requests); the WebSocket never sends these.
   Type.Literal("forbidden_origin"),
+  /** A Host header that is not the server's own address (DNS rebinding). */
+  Type.Literal("forbidden_host"),
   Type.Literal("not_found"),
 ]);
 export type ErrorCode = Static<typeof ErrorCode>;

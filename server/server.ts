@@ -3,13 +3,15 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import type { DecoderOptions } from "./decoder.ts";
 import { createEngine, type Engine } from "./engine.ts";
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ProviderPreference, SessionSettings } from "./pipeline/runtime.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, WS_PATH } from "./protocol.ts";
 import type { QueueOptions } from "./queue.ts";
-import { bindProblem } from "./security.ts";
+import { loadOrCreateSecret } from "./secret.ts";
+import { AccessGate, bindProblem, hostNamesFor } from "./security.ts";
 import { SERVER_VERSION } from "./version.ts";
 import { attachWebSocket, type WsEndpoint } from "./ws.ts";
 
@@ -19,13 +21,17 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
+  /** The secret every request must carry; default: the per-install one in `configDir`. */
   token?: string;
+  /** Folder of the per-install secret (default: secret.ts's configDir()). Tests pass a temporary one. */
+  configDir?: string;
   packsDir?: string;
   defaultPack?: string;
   provider?: ProviderPreference;
   queue?: Partial<QueueOptions>;
   session?: Partial<SessionSettings>;
   heartbeatMs?: number;
+  decoder?: DecoderOptions;
   /** Run each pack once before listening (default true). */
   warmup?: boolean;
   log?: Logger;
@@ -36,6 +42,10 @@ export interface RunningServer {
   wsUrl: string;
   port: number;
   host: string;
+  /** The pairing code (secret) requests must carry. */
+  secret: string;
+  /** Where the secret is stored; absent when it came from `token`. */
+  secretFile?: string;
   engine: Engine;
   http: Server;
   ws: WsEndpoint;
@@ -49,6 +59,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const problem = bindProblem(host, options.token);
   if (problem) throw new ConfigError(problem);
   const log = options.log ?? createLogger();
+  const stored = options.token ? null : loadOrCreateSecret(options.configDir);
+  if (stored?.note) log.warn(stored.note);
+  const secret = options.token ?? stored!.code;
   const engine = await createEngine({
     packsDir: options.packsDir ?? DEFAULT_PACKS_DIR,
     defaultPack: options.defaultPack,
@@ -56,12 +69,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     queue: options.queue,
     session: options.session,
     warmup: options.warmup,
+    decoder: options.decoder,
     log,
   });
 
   let clients = 0;
   const nextClientId = (prefix: string) => `${prefix}-${++clients}`;
-  const shared = { engine, token: options.token, version: SERVER_VERSION, log, nextClientId };
+  let listeningPort = 0;
+  const shared = { engine, gate: new AccessGate(secret), hostNames: hostNamesFor(host), port: () => listeningPort, version: SERVER_VERSION, log, nextClientId };
   const app = createHttpApp({ ...shared, startedAt: Date.now() });
   const http = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   const ws = attachWebSocket(http, { ...shared, heartbeatMs: options.heartbeatMs });
@@ -79,17 +94,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await engine.close();
     throw new ConfigError(`Cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${(e as Error).message}`);
   }
-  const port = (http.address() as AddressInfo).port;
+  const port = (listeningPort = (http.address() as AddressInfo).port);
   const shown = host.includes(":") ? `[${host}]` : host;
   const url = `http://${shown}:${port}`;
   const wsUrl = `ws://${shown}:${port}${WS_PATH}`;
-  log.info(`listening on ${url} (WebSocket ${wsUrl})${options.token ? ", token required" : ""}`);
+  log.info(`listening on ${url} (WebSocket ${wsUrl}); every request needs the pairing code`);
+  if (stored) log.info(`pairing code for the Figma plugin: ${stored.code} (kept in ${stored.file}${stored.created ? ", made now" : ""}; \`npx phototype pair\` shows it again)`);
 
   return {
     url,
     wsUrl,
     port,
     host,
+    secret,
+    secretFile: stored?.file,
     engine,
     http,
     ws,

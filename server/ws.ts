@@ -21,11 +21,13 @@ import {
   type Parsed,
   type ServerMessage,
 } from "./protocol.ts";
-import { isAllowedOrigin, tokenFrom, tokenMatches } from "./security.ts";
+import { isAllowedHost, isAllowedOrigin, tokenFrom, type AccessGate } from "./security.ts";
 
 export interface WsContext {
   engine: Engine;
-  token?: string;
+  gate: AccessGate;
+  hostNames: ReadonlySet<string>;
+  port(): number;
   version: string;
   log: Logger;
   nextClientId(prefix: string): string;
@@ -64,23 +66,24 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
     socket.on("error", () => socket.destroy());
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== WS_PATH) return refuseUpgrade(socket, 404, `No WebSocket at ${path}; use ${WS_PATH}.`);
+    if (!isAllowedHost(req.headers.host, ctx.hostNames, ctx.port())) {
+      log.warn(`ws upgrade refused: host ${req.headers.host}`);
+      return refuseUpgrade(socket, 403, "This server answers only at its own address.");
+    }
     const origin = req.headers.origin;
     if (!isAllowedOrigin(origin)) {
       log.warn(`ws upgrade refused: origin ${origin}`);
       return refuseUpgrade(socket, 403, "This origin may not connect.");
     }
-    if (!tokenMatches(ctx.token, tokenFrom(req.headers.authorization, req.url ?? "/"))) {
+    const verdict = ctx.gate.check(tokenFrom(req.headers.authorization, req.url ?? "/"));
+    if (!verdict.ok) {
       // A browser cannot read a refused handshake's status (the page only sees a close, 1006), so
       // the socket is opened, told why in one error message, and closed with CLOSE_UNAUTHORIZED.
       // Nothing else is read from it.
-      log.warn("ws refused: missing or wrong token");
+      log.warn(`ws refused: ${verdict.code === "rate_limited" ? "locked after too many wrong pairing codes" : "missing or wrong pairing code"}`);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const refusal: ServerMessage = {
-          type: "error",
-          code: "unauthorized",
-          message: "This server needs an access token: add the token it printed at start-up in the plugin's settings (or connect to /ws?token=TOKEN).",
-        };
-        ws.send(JSON.stringify(refusal), () => ws.close(CLOSE_UNAUTHORIZED, "unauthorized"));
+        const refusal: ServerMessage = { type: "error", code: verdict.code, message: verdict.message };
+        ws.send(JSON.stringify(refusal), () => ws.close(CLOSE_UNAUTHORIZED, verdict.code));
         ws.on("error", () => ws.terminate());
       });
       return;

@@ -23,7 +23,7 @@ import {
   type Welcome,
 } from "../../server/protocol.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { defaultTestPack, faceLayout, PACKS_DIR, TestClient } from "./helpers.ts";
+import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, TestClient } from "./helpers.ts";
 import { flatRgb, rgbPng } from "./images.ts";
 
 const pack = defaultTestPack();
@@ -106,7 +106,7 @@ function meanDiff(a: Uint8Array, b: Uint8Array, where: (p: number) => boolean): 
 
 beforeAll(async () => {
   server = await startServer({ port: 0, packsDir: PACKS_DIR, log: silentLogger });
-  client = await TestClient.open(server.wsUrl);
+  client = await openClient(server);
   await client.next((x) => x.type === "welcome");
   const made = images(await ask({ condition: mask(layout), seed: 100, variations: 4 }));
   photos = made.map((i) => base64ToBytes(i.png));
@@ -118,7 +118,7 @@ afterAll(async () => {
 
 describe("pack info", () => {
   it("welcome says the background class, the licence's commercial use and what the pack can do", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     const w = await c.next<Welcome>((x) => x.type === "welcome");
     const info = w.packs.find((p) => p.name === pack.name)!;
     expect(info.backgroundClass).toBe(bg);
@@ -315,7 +315,7 @@ describe("per-region restyle", () => {
 
 describe("connection manners", () => {
   it("answers a cancel that comes after its request finished with nothing", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     c.send({ type: "generate", id: "late", pack: pack.name, condition: mask(layout), seed: 1, variations: 1, mode: "final" });
     await c.result("late");
     c.send({ type: "cancel", id: "late" });
@@ -326,14 +326,14 @@ describe("connection manners", () => {
     await c.close();
   });
 
-  it("tells a client with a wrong token why, then closes with 4401", async () => {
+  it("tells a client without the right pairing code why, then closes with 4401", async () => {
     const guarded = await startServer({ port: 0, token: "s3cret", packsDir: PACKS_DIR, log: silentLogger, warmup: false });
     try {
       for (const url of [guarded.wsUrl, `${guarded.wsUrl}?token=wrong`]) {
         const c = await TestClient.open(url);
         const err = await c.next<ErrorMessage>((x) => x.type === "error");
         expect(err.code).toBe("unauthorized");
-        expect(err.message).toMatch(/access token/);
+        expect(err.message).toMatch(/pairing code.*npx phototype pair/);
         await new Promise((r) => (c.closed ? r(null) : c.ws.once("close", r)));
         expect(c.closed?.code).toBe(CLOSE_UNAUTHORIZED);
         expect(c.messages.some((x) => x.type === "welcome")).toBe(false);
@@ -344,14 +344,14 @@ describe("connection manners", () => {
   });
 
   it("POST /generate takes the new conditions as JSON too", async () => {
-    const res = await fetch(`${server.url}/generate?format=json`, {
+    const res = await authFetch(server, `/generate?format=json`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ condition: { kind: "sketch", width: R, height: R, data: b64(sketchOf(layout)) }, seed: 3 }),
     });
     expect(res.status).toBe(200);
     expect((await res.json()).images).toHaveLength(1);
-    const bad = await fetch(`${server.url}/generate`, {
+    const bad = await authFetch(server, `/generate`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ condition: { kind: "exemplar", photo: b64(rgbPng(flatRgb(R, R, 128), R, R)) } }),

@@ -68,6 +68,28 @@ export function paletteImage(classes: readonly PackClass[], mask: Uint8Array): U
   return rgba;
 }
 
+/** What a test needs to reach a running server: its addresses and pairing code. */
+export interface Reachable {
+  url: string;
+  wsUrl: string;
+  secret: string;
+}
+
+/** The header every request to `server` needs. */
+export function authHeader(server: Pick<Reachable, "secret">): Record<string, string> {
+  return { authorization: `Bearer ${server.secret}` };
+}
+
+/** fetch `path` on `server` with its pairing code (headers in `init` come on top). */
+export function authFetch(server: Reachable, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}${path}`, { ...init, headers: { ...authHeader(server), ...(init.headers as Record<string, string> | undefined) } });
+}
+
+/** A WebSocket client on `server`, paired (its code in the Authorization header). */
+export function openClient(server: Reachable, headers: Record<string, string> = {}): Promise<TestClient> {
+  return TestClient.open(server.wsUrl, { ...authHeader(server), ...headers });
+}
+
 /** A WebSocket client that collects parsed server messages. */
 export class TestClient {
   readonly ws: WebSocket;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseDefaultPack, loadPacks } from "../../server/pack/registry.ts";
 import { silentLogger } from "../../server/log.ts";
 import { startServer } from "../../server/server.ts";
-import { defaultTestPack } from "./helpers.ts";
+import { authFetch, defaultTestPack } from "./helpers.ts";
 
 const good = defaultTestPack();
 let root: string;
@@ -84,14 +84,14 @@ describe("pack registry", () => {
   it("a server on that folder serves the good pack and reports the refused ones", async () => {
     const server = await startServer({ port: 0, packsDir: root, log: silentLogger, warmup: false });
     try {
-      const health = await (await fetch(`${server.url}/health`)).json();
+      const health = await (await authFetch(server, `/health`)).json();
       expect(health.packs).toEqual([good.name]);
       expect(health.defaultPack).toBe(good.name);
       expect(health.refused.map((r: { folder: string }) => r.folder).sort()).toEqual(
         ["bad-json", "bad-schema", "bad-sha", "bad-size", "missing-file", "no-mapper", "no-rearranger", "wrong-shape"],
       );
       const R = good.manifest.resolution;
-      const res = await fetch(`${server.url}/generate?seed=1`, { method: "POST", body: new Uint8Array(R * R).fill(good.manifest.classes[0].id) });
+      const res = await authFetch(server, `/generate?seed=1`, { method: "POST", body: new Uint8Array(R * R).fill(good.manifest.classes[0].id) });
       expect(res.status).toBe(200);
     } finally {
       await server.close();

@@ -4,7 +4,7 @@ import { decode, encode } from "fast-png";
 import { silentLogger } from "../../server/log.ts";
 import { base64ToBytes, bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ImageResult, type Progress, type ServerMessage, type Welcome } from "../../server/protocol.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { defaultTestPack, faceLayout, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
+import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
 
 const pack = defaultTestPack();
 const R = pack.manifest.resolution;
@@ -32,7 +32,7 @@ afterAll(() => server?.close());
 
 describe("WebSocket", () => {
   it("welcomes with the packs, then answers generate with progress, PNGs of the pack's size and done", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     const welcome = await c.next<Welcome>((m) => m.type === "welcome");
     expect(welcome.packs.map((p) => p.name)).toContain(pack.name);
     expect(welcome.provider).toBe(server.engine.provider.provider);
@@ -56,8 +56,8 @@ describe("WebSocket", () => {
   });
 
   it("gives the same PNG bytes for the same seed, on any connection", async () => {
-    const a = await TestClient.open(server.wsUrl);
-    const b = await TestClient.open(server.wsUrl);
+    const a = await openClient(server);
+    const b = await openClient(server);
     a.send(generate("same", { seed: 1234, variations: 2 }));
     b.send(generate("same", { seed: 1235 }));
     const [fromA, fromB] = await Promise.all([a.result("same"), b.result("same")]);
@@ -69,7 +69,7 @@ describe("WebSocket", () => {
   });
 
   it("replaces a waiting preview with the newer one", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     c.send(generate("busy", { variations: 8 }));
     c.send(generate("p1", { mode: "preview" }));
     c.send(generate("p2", { mode: "preview", seed: 99 }));
@@ -81,7 +81,7 @@ describe("WebSocket", () => {
   });
 
   it("cancels running and waiting requests", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     c.send(generate("run", { variations: 8 }));
     c.send(generate("wait"));
     c.send({ type: "cancel", id: "wait" });
@@ -98,7 +98,7 @@ describe("WebSocket", () => {
   });
 
   it("answers bad input with its error code and keeps the socket open", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     const cases: [unknown, string][] = [
       ["{not json", "bad_json"],
       [[1, 2], "bad_message"],
@@ -129,11 +129,11 @@ describe("WebSocket", () => {
   });
 
   it("closes with 1009 on a frame over MAX_MESSAGE_BYTES; the server stays up", async () => {
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     c.send("x".repeat(MAX_MESSAGE_BYTES + 1));
     await new Promise((r) => c.ws.once("close", r));
     expect(c.closed?.code).toBe(CLOSE_MESSAGE_TOO_LARGE);
-    const again = await TestClient.open(server.wsUrl);
+    const again = await openClient(server);
     again.send(generate("ok"));
     expect(images(await again.result("ok")).length).toBe(1);
     await again.close();
@@ -142,14 +142,14 @@ describe("WebSocket", () => {
 
 describe("HTTP", () => {
   it("GET /health says version, packs, provider and queue depth", async () => {
-    const h = await (await fetch(`${server.url}/health`)).json();
+    const h = await (await authFetch(server, `/health`)).json();
     expect(h).toMatchObject({ status: "ok", provider: server.engine.provider.provider, defaultPack: pack.name });
     expect(h.packs).toContain(pack.name);
     expect(h.queue).toMatchObject({ waiting: 0, running: 0 });
   });
 
   it("GET /packs lists classes, palette colours, conditions and resolution", async () => {
-    const body = await (await fetch(`${server.url}/packs`)).json();
+    const body = await (await authFetch(server, `/packs`)).json();
     const info = body.packs.find((p: { name: string }) => p.name === pack.name);
     expect(info.resolution).toBe(R);
     expect(info.conditions).toEqual(pack.manifest.conditions.map((c) => c.kind));
@@ -157,7 +157,7 @@ describe("HTTP", () => {
   });
 
   it("POST /generate takes raw class-id bytes and answers a PNG", async () => {
-    const res = await fetch(`${server.url}/generate?seed=7&variations=2`, { method: "POST", body: layout, headers: { "content-type": "application/octet-stream" } });
+    const res = await authFetch(server, `/generate?seed=7&variations=2`, { method: "POST", body: layout, headers: { "content-type": "application/octet-stream" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/png");
     expect(res.headers.get("x-phototype-seeds")).toBe("7,8");
@@ -167,10 +167,10 @@ describe("HTTP", () => {
 
   it("POST /generate takes JSON and gives the same image as the WebSocket", async () => {
     const rows = Array.from({ length: R }, (_, y) => Array.from(layout.subarray(y * R, (y + 1) * R)));
-    const res = await fetch(`${server.url}/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mask: rows, seed: 7, format: "json" }) });
+    const res = await authFetch(server, `/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mask: rows, seed: 7, format: "json" }) });
     expect(res.status).toBe(200);
     const body = await res.json();
-    const c = await TestClient.open(server.wsUrl);
+    const c = await openClient(server);
     c.send(generate("ws"));
     expect(images(await c.result("ws"))[0].png).toBe(body.images[0].png);
     await c.close();
@@ -179,7 +179,7 @@ describe("HTTP", () => {
   it("POST /generate snaps a palette PNG of another size to the pack's classes", async () => {
     const big = faceLayout(pack.manifest.classes, 2 * R);
     const png = encode({ width: 2 * R, height: 2 * R, data: paletteImage(pack.manifest.classes, big), channels: 4, depth: 8 });
-    const res = await fetch(`${server.url}/generate?seed=3&format=json`, { method: "POST", headers: { "content-type": "image/png" }, body: new Uint8Array(png) });
+    const res = await authFetch(server, `/generate?seed=3&format=json`, { method: "POST", headers: { "content-type": "image/png" }, body: new Uint8Array(png) });
     const body = await res.json();
     expect(res.status).toBe(200);
     expect(body.note).toMatch(/resized/);
@@ -188,7 +188,7 @@ describe("HTTP", () => {
 
   it("POST /generate answers bad input with JSON errors and HTTP status", async () => {
     const post = (query: string, body: BodyInit, type = "application/octet-stream") =>
-      fetch(`${server.url}/generate${query}`, { method: "POST", body, headers: { "content-type": type } });
+      authFetch(server, `/generate${query}`, { method: "POST", body, headers: { "content-type": type } });
     const expectError = async (res: Response, status: number, code: string) => {
       expect(res.status).toBe(status);
       expect((await res.json()).code).toBe(code);
@@ -202,41 +202,30 @@ describe("HTTP", () => {
     await expectError(await post("", JSON.stringify({ seed: 1 }), "application/json"), 400, "bad_message");
     await expectError(await post("", JSON.stringify({ png: bytesToBase64(Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10, 0])) }), "application/json"), 400, "bad_image");
     await expectError(await post("", new Uint8Array(MAX_MESSAGE_BYTES + 1)), 413, "message_too_large");
-    await expectError(await fetch(`${server.url}/nope`), 404, "not_found");
+    await expectError(await authFetch(server, `/nope`), 404, "not_found");
   });
 });
 
-describe("origin and token", () => {
+describe("origins", () => {
   it("refuses other web origins on HTTP and WebSocket; accepts null, none and localhost", async () => {
-    expect((await fetch(`${server.url}/health`, { headers: { origin: "https://evil.example" } })).status).toBe(403);
+    expect((await authFetch(server, `/health`, { headers: { origin: "https://evil.example" } })).status).toBe(403);
     for (const origin of ["null", "http://localhost:5173", "https://127.0.0.1"]) {
-      const res = await fetch(`${server.url}/health`, { headers: { origin } });
+      const res = await authFetch(server, `/health`, { headers: { origin } });
       expect(res.status).toBe(200);
       expect(res.headers.get("access-control-allow-origin")).toBe(origin);
     }
-    await expect(TestClient.open(server.wsUrl, { origin: "https://evil.example" })).rejects.toThrow(/403/);
-    const figma = await TestClient.open(server.wsUrl, { origin: "null" });
+    // A preflight is answered without the code (browsers send none with it), for allowed origins only.
+    const preflight = await fetch(`${server.url}/generate`, { method: "OPTIONS", headers: { origin: "null", "access-control-request-method": "POST", "access-control-request-headers": "authorization" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/authorization/i);
+    await expect(openClient(server, { origin: "https://evil.example" })).rejects.toThrow(/403/);
+    const figma = await openClient(server, { origin: "null" });
     await figma.close();
     await expect(TestClient.open(server.wsUrl.replace(/\/ws$/, "/elsewhere"))).rejects.toThrow(/404/);
   });
 
-  it("requires the token when one is set, refuses a public bind without one", async () => {
+  it("refuses a public bind without an explicit token", async () => {
     await expect(startServer({ port: 0, host: "0.0.0.0", packsDir: PACKS_DIR, log: silentLogger })).rejects.toThrow(/token/);
-    const guarded = await startServer({ port: 0, token: "s3cret", packsDir: PACKS_DIR, log: silentLogger, warmup: false });
-    try {
-      expect((await fetch(`${guarded.url}/health`)).status).toBe(401);
-      expect((await fetch(`${guarded.url}/health`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-      expect((await fetch(`${guarded.url}/health`, { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
-      expect((await fetch(`${guarded.url}/health?token=s3cret`)).status).toBe(200);
-      // The socket opens only to say why it is refused (features.test.ts checks the close code).
-      const refused = await TestClient.open(guarded.wsUrl);
-      expect((await refused.next<ErrorMessage>((m) => m.type === "error")).code).toBe("unauthorized");
-      const ok = await TestClient.open(`${guarded.wsUrl}?token=s3cret`);
-      await ok.next((m) => m.type === "welcome");
-      await ok.close();
-    } finally {
-      await guarded.close();
-    }
   });
 });
 
@@ -244,7 +233,7 @@ describe("timeout", () => {
   it("answers timeout when a request outlives the server's limit", async () => {
     const quick = await startServer({ port: 0, packsDir: PACKS_DIR, log: silentLogger, queue: { timeoutMs: 1 } });
     try {
-      const c = await TestClient.open(quick.wsUrl);
+      const c = await openClient(quick);
       c.send(generate("slow", { variations: 8 }));
       expect(errorOf(await c.result("slow"))?.code).toBe("timeout");
       await c.close();

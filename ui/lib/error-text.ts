@@ -26,8 +26,9 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   empty_condition: "Nothing is drawn yet. Draw a few strokes in the frame first.",
   empty_region: "The layout has none of the part you chose to restyle. Select shapes of a part that is in the picture.",
   unsupported_feature: "This model pack cannot do that (it lacks the network for it). Pick another pack in settings.",
-  unauthorized: "The server wants an access token, and the one in settings is missing or wrong. Paste the token the server printed at start-up into settings.",
+  unauthorized: "The server needs its pairing code, and the plugin has none or a wrong one. Type the code shown in the server's terminal.",
   forbidden_origin: "The server refused this plugin's connection. Start it as the Figma plugin expects (npx phototype serve) or check its allowed origins.",
+  forbidden_host: "The server refused a request sent to another address than its own. Use ws://localhost:8787/ws (or the address it printed).",
   not_found: "The server has no such address. Check the server address in settings (it ends in /ws).",
 };
 

@@ -1,7 +1,8 @@
-// The phototype command: serve, generate (in-process, same pipeline), verify (parity per pack).
-// Usage errors, missing files, unknown packs and bad PNGs exit 2 with one line on stderr.
+// The phototype command: serve, generate (in-process, same pipeline), verify (parity per pack),
+// pair (the pairing code). Usage errors, missing files, unknown packs, bad PNGs and unusable
+// output folders exit 2 with one line on stderr.
 import { randomInt } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -9,14 +10,27 @@ import cliProgress from "cli-progress";
 import { checkParity } from "./pack/parity.ts";
 import { chooseDefaultPack, loadPacks } from "./pack/registry.ts";
 import { generate } from "./pipeline/generate.ts";
-import { BadImageError, maskFromPng } from "./pipeline/mask.ts";
+import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
+import { isImageError } from "./pipeline/image-errors.ts";
+import { maskFromPng } from "./pipeline/mask.ts";
+import { ensureOutDir, OutDirError } from "./out-dir.ts";
 import { chooseProvider, closePackRuntime, defaultSessionSettings, openPackRuntime, type ProviderPreference } from "./pipeline/runtime.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED } from "./protocol.ts";
+import { configDir, loadOrCreateSecret } from "./secret.ts";
 import { ConfigError, DEFAULT_PACKS_DIR, startServer } from "./server.ts";
 import { SERVER_VERSION } from "./version.ts";
 
 /** A problem the user can fix; printed as one line, exit code 2. */
 class UsageError extends Error {}
+
+function outDir(dir: string): string {
+  try {
+    return ensureOutDir(dir);
+  } catch (e) {
+    if (e instanceof OutDirError) throw new UsageError(`--out ${dir}: ${e.message}`);
+    throw e;
+  }
+}
 
 const env = process.env;
 
@@ -51,7 +65,7 @@ program
   .description("run the HTTP + WebSocket server")
   .option("--port <n>", "port (0 picks a free one)", int("port", 0, 65535), DEFAULT_PORT)
   .option("--host <address>", "address to bind; anything but loopback needs --token", DEFAULT_HOST)
-  .option("--token <token>", "require this token on every request (or $PHOTOTYPE_TOKEN)", env.PHOTOTYPE_TOKEN)
+  .option("--token <token>", "secret every request must carry instead of the stored pairing code (or $PHOTOTYPE_TOKEN)", env.PHOTOTYPE_TOKEN)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS; default models/packs)")
   .option("--default-pack <name>", "pack used when a request names none (or $PHOTOTYPE_DEFAULT_PACK)", env.PHOTOTYPE_DEFAULT_PACK)
   .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
@@ -85,11 +99,11 @@ program
 program
   .command("generate")
   .description("generate photos from a mask PNG, in this process")
-  .requiredOption("--mask <file>", "8-bit greyscale class-id PNG, or a PNG in the pack's palette colours")
-  .option("--seed <n>", "first seed; variation i uses seed + i", int("seed", 0, MAX_SEED))
-  .option("-n, --variations <n>", "how many images", int("variations", 1, 10000), 1)
-  .option("--out <dir>", "output folder", ".")
-  .option("--pack <name>", "pack (default: --default-pack, faces-64, or the first pack)", env.PHOTOTYPE_DEFAULT_PACK)
+  .requiredOption("--mask <file>", "8-bit greyscale class-id PNG, or a PNG in the pack's palette colours (a non-square one gives its centre square)")
+  .option("--seed <n>", `first seed, 0 to ${MAX_SEED}; variation i uses seed + i (default: a random seed, printed)`, int("seed", 0, MAX_SEED))
+  .option("-n, --variations <n>", "how many images, 1 to 10000", int("variations", 1, 10000), 1)
+  .option("--out <dir>", "output folder, made if missing", ".")
+  .option("--pack <name>", "pack (default: $PHOTOTYPE_DEFAULT_PACK, else faces-64, else the first pack found)", env.PHOTOTYPE_DEFAULT_PACK)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
   .option("--truncation <t>", "truncation from 0 to 1 (default: the pack's)", unit)
   .option("--batch <n>", "images per network run", int("batch", 1, 64), 8)
@@ -97,6 +111,7 @@ program
   .action(async (o) => {
     const maskPath = resolve(o.mask);
     if (!existsSync(maskPath)) throw new UsageError(`mask file ${o.mask} not found`);
+    const out = outDir(o.out); // before any work: a bad folder is said at once
     const registry = loadPacks(packsDir(o.packs), { log: (line) => process.stderr.write(`${line}\n`) });
     const name: string | null = o.pack ?? chooseDefaultPack(registry.packs.keys()).name;
     const pack = name ? registry.packs.get(name) : undefined;
@@ -108,17 +123,17 @@ program
     try {
       read = maskFromPng(readFileSync(maskPath), pack.manifest.classes, pack.manifest.resolution);
     } catch (e) {
-      if (e instanceof BadImageError) throw new UsageError(`${o.mask}: ${e.message}`);
+      if (isImageError(e)) throw new UsageError(`${o.mask}: ${e.message}`);
       throw e;
     }
     if (read.note) process.stderr.write(`note: ${read.note}\n`);
+    const noFace = drawnFaceProblem(read.mask, faceClassIds(pack.manifest.classes));
+    if (noFace) process.stderr.write(`warning: ${noFace}\n`);
 
     const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
     const rt = await openPackRuntime(pack, defaultSessionSettings(choice.provider));
     const seed: number = o.seed ?? randomInt(0, MAX_SEED + 1);
     const total: number = o.variations;
-    const out = resolve(o.out);
-    mkdirSync(out, { recursive: true });
     process.stderr.write(`${pack.name} (${pack.manifest.resolution} px, ${read.source} mask) on ${choice.provider}, seeds ${seed}..${(seed + total - 1) % (MAX_SEED + 1)}\n`);
     const bar = new cliProgress.SingleBar({ format: "{bar} {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
@@ -129,7 +144,11 @@ program
         const result = await generate(rt, { mask: read.mask, seed: (seed + done) % (MAX_SEED + 1), variations: n, truncation: o.truncation });
         for (const img of result.images) {
           const file = join(out, `${pack.name}-${img.seed}.png`);
-          writeFileSync(file, img.png);
+          try {
+            writeFileSync(file, img.png);
+          } catch (e) {
+            throw new UsageError(`cannot write ${file}: ${(e as Error).message}`);
+          }
           written.push(file);
         }
         bar.update(done + n);
@@ -139,6 +158,17 @@ program
       await closePackRuntime(rt);
     }
     for (const f of written) console.log(f);
+  });
+
+program
+  .command("pair")
+  .description("print the pairing code the Figma plugin asks for (made on first use)")
+  .action(() => {
+    const secret = loadOrCreateSecret(configDir());
+    if (secret.note) process.stderr.write(`${secret.note}\n`);
+    // The code alone on stdout, so scripts can use $(npx phototype pair); the rest on stderr.
+    process.stderr.write(`Type this code in the Figma plugin when it asks (kept in ${secret.file}):\n`);
+    console.log(secret.code);
   });
 
 program

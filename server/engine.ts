@@ -324,8 +324,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await decoder.close();
   };
 
+  if (provider.note) log.info(`${provider.note}.`);
   log.info(
-    `execution provider: ${provider.provider}${provider.note ? ` (${provider.note})` : ""}; ` +
+    `execution provider: ${provider.provider}; ` +
       `${settings.intraOpNumThreads} intra-op threads, graph optimisation ${settings.graphOptimizationLevel}, ` +
       `concurrency ${queue.options.concurrency}`,
   );

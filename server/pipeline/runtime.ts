@@ -60,7 +60,14 @@ export async function chooseProvider(preference: ProviderPreference, probeModel:
   } catch (e) {
     const why = (e as Error).message.split("\n")[0].slice(0, 160);
     if (preference === "cuda") throw new Error(`CUDA execution provider did not load: ${why}`);
-    return { provider: "cpu", note: `CUDA did not load (${why})` };
+    // The usual case on a laptop: the npm package ships the CPU build only. Say so plainly.
+    const missing = /shared library|providers_cuda/i.test(why);
+    return {
+      provider: "cpu",
+      note: missing
+        ? "running on the CPU: the GPU (CUDA) build of ONNX Runtime is not installed. On a Linux machine with an NVIDIA GPU, run `npm run install:cuda` and restart"
+        : `running on the CPU: CUDA did not start (${why})`,
+    };
   } finally {
     ort.env.logLevel = logLevel;
   }

@@ -14,13 +14,17 @@ let dir: string;
 
 /** Runs the CLI from the repository root (where tsx resolves); file arguments are made absolute. */
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const FILE_FLAGS = new Set(["--mask", "--out"]);
-  const absolute = args.map((a, i) => (FILE_FLAGS.has(args[i - 1]) && !a.startsWith("nope") ? join(dir, a) : a));
+  const absolute = args.map((a, i) => (FILE_FLAGS.has(args[i - 1]) && !a.startsWith("nope") && !a.startsWith("/") ? join(dir, a) : a));
   return new Promise((done) => {
     execFile(
       process.execPath,
       ["--import", "tsx", join(ROOT, "server/cli.ts"), ...absolute],
-      { cwd: ROOT, env: { ...process.env, PHOTOTYPE_PACKS: PACKS_DIR }, timeout: 120_000 },
+      { cwd: ROOT, env: { ...process.env, PHOTOTYPE_PACKS: PACKS_DIR, ...env }, timeout: 120_000 },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -33,6 +37,15 @@ beforeAll(() => {
   const big = faceLayout(pack.manifest.classes, R * 3);
   writeFileSync(join(dir, "palette.png"), encode({ width: R * 3, height: R * 3, data: paletteImage(pack.manifest.classes, big), channels: 4, depth: 8 }));
   writeFileSync(join(dir, "broken.png"), "not a png at all");
+  // Twice as wide: the face in the middle, background strips on both sides.
+  const wide = new Uint8Array(2 * R * R).fill(pack.manifest.classes.find((c) => c.name === "background")!.id);
+  for (let y = 0; y < R; y++) wide.set(ids.subarray(y * R, (y + 1) * R), y * 2 * R + R / 2);
+  writeFileSync(join(dir, "wide.png"), encode({ width: 2 * R, height: R, data: wide, channels: 1, depth: 8 }));
+  // A palette design saved in greyscale: every colour became a grey that is no class id.
+  const rgba = paletteImage(pack.manifest.classes, ids);
+  const grey = Uint8Array.from({ length: R * R }, (_, p) => Math.round(0.299 * rgba[p * 4] + 0.587 * rgba[p * 4 + 1] + 0.114 * rgba[p * 4 + 2]));
+  writeFileSync(join(dir, "grey-export.png"), encode({ width: R, height: R, data: grey, channels: 1, depth: 8 }));
+  writeFileSync(join(dir, "empty.png"), encode({ width: R, height: R, data: new Uint8Array(R * R), channels: 1, depth: 8 }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,9 +76,13 @@ describe("phototype CLI", () => {
     const cases = [
       [["generate", "--mask", "nope.png"], /mask file nope.png not found/],
       [["generate", "--mask", "ids.png", "--pack", "no-such-pack"], /unknown pack no-such-pack/],
-      [["generate", "--mask", "broken.png"], /not a readable PNG/],
+      [["generate", "--mask", "broken.png"], /broken.png: The mask image is not a PNG/],
       [["generate", "--mask", "ids.png", "--seed", "-1"], /seed must be an integer/],
-      [["serve", "--host", "0.0.0.0", "--port", "0"], /without a token/],
+      [["serve", "--host", "0.0.0.0", "--port", "0"], /without --token/],
+      [["generate", "--mask", "ids.png", "--out", "/proc/nope"], /--out \/proc\/nope: cannot create \/proc\/nope/],
+      [["generate", "--mask", "ids.png", "--out", "/dev/null/x"], /--out \/dev\/null\/x: \/dev\/null is a file, not a folder/],
+      [["generate", "--mask", "ids.png", "--out", "ids.png/x"], /ids.png is a file, not a folder/],
+      [["generate", "--mask", "grey-export.png"], /colours were lost when it was saved in greyscale: export it again as a colour PNG/],
     ] as const;
     const results = await Promise.all(cases.map(([args]) => cli(...args)));
     results.forEach((r, i) => {
@@ -74,6 +91,41 @@ describe("phototype CLI", () => {
       expect(r.stderr.trim()).toMatch(message);
       expect(r.stderr.trim().split("\n").length).toBe(1);
     });
+  });
+
+  it("uses a non-square mask's centre square, and warns when no face is drawn", async () => {
+    const wide = await cli("generate", "--mask", "wide.png", "--seed", "5", "--out", "wide");
+    expect(wide.code).toBe(0);
+    expect(wide.stderr).toMatch(new RegExp(`used the centre ${R}x${R} square of the ${2 * R}x${R} mask`));
+    expect(wide.stderr).not.toMatch(/warning/);
+    // The centre square is exactly the square mask: the same picture, byte for byte.
+    const square = await cli("generate", "--mask", "ids.png", "--seed", "5", "--out", "square");
+    expect(readFileSync(join(dir, "wide", `${pack.name}-5.png`))).toEqual(readFileSync(join(dir, "square", `${pack.name}-5.png`)));
+    const empty = await cli("generate", "--mask", "empty.png", "--seed", "5", "--out", "empty");
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toMatch(/warning: No face was drawn/);
+  });
+
+  it("pair prints the pairing code the server uses, alone on stdout", async () => {
+    const own = mkdtempSync(join(tmpdir(), "phototype-pair-"));
+    try {
+      const r = await cliWith({ PHOTOTYPE_CONFIG_DIR: own }, "pair");
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(readFileSync(join(own, "secret"), "utf8").trim());
+      expect(r.stdout.trim()).toMatch(/^\w{4}-\w{4}-\w{4}$/);
+      expect(r.stderr).toMatch(/Figma plugin/);
+      expect((await cliWith({ PHOTOTYPE_CONFIG_DIR: own }, "pair")).stdout).toBe(r.stdout);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("generate --help says the limits and defaults", async () => {
+    const r = await cli("generate", "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 to 10000/);
+    expect(r.stdout).toMatch(/default: a random seed/);
+    expect(r.stdout).not.toMatch(/--default-pack/);
   });
 
   it("verify checks parity for every pack", async () => {

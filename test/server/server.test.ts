@@ -186,6 +186,42 @@ describe("HTTP", () => {
     expect(decode(base64ToBytes(body.images[0].png)).width).toBe(R);
   });
 
+  it("POST /generate uses a non-square PNG's centre square and explains a greyscale export", async () => {
+    const bgId = pack.manifest.classes.find((c) => c.name === "background")!.id;
+    const wide = new Uint8Array(2 * R * R).fill(bgId);
+    for (let y = 0; y < R; y++) wide.set(layout.subarray(y * R, (y + 1) * R), y * 2 * R + R / 2);
+    const post = (png: Uint8Array) =>
+      authFetch(server, `/generate?seed=11&format=json`, { method: "POST", headers: { "content-type": "image/png" }, body: png as Uint8Array<ArrayBuffer> });
+    const fromWide = await post(encode({ width: 2 * R, height: R, data: wide, channels: 1, depth: 8 }));
+    const fromSquare = await post(encode({ width: R, height: R, data: layout, channels: 1, depth: 8 }));
+    const [w, q] = [await fromWide.json(), await fromSquare.json()];
+    expect(w.note).toMatch(new RegExp(`centre ${R}x${R} square of the ${2 * R}x${R} mask`));
+    expect(w.images[0].png).toBe(q.images[0].png);
+
+    const rgba = paletteImage(pack.manifest.classes, layout);
+    const grey = Uint8Array.from({ length: R * R }, (_, p) => Math.round(0.299 * rgba[p * 4] + 0.587 * rgba[p * 4 + 1] + 0.114 * rgba[p * 4 + 2]));
+    const res = await post(encode({ width: R, height: R, data: grey, channels: 1, depth: 8 }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "bad_image", message: expect.stringMatching(/colours were lost .* export it again as a colour PNG/) });
+  });
+
+  it("warns, without refusing, when no face is drawn: HTTP header, JSON and the WebSocket's done", async () => {
+    const empty = new Uint8Array(R * R).fill(pack.manifest.classes.find((c) => c.name === "background")!.id);
+    const png = await authFetch(server, `/generate?seed=1`, { method: "POST", body: empty });
+    expect(png.status).toBe(200);
+    expect(png.headers.get("x-phototype-warning")).toMatch(/^no_face_drawn: No face was drawn/);
+    const json = await (await authFetch(server, `/generate?seed=1&format=json`, { method: "POST", body: empty })).json();
+    expect(json.warnings).toEqual([{ code: "no_face_drawn", message: expect.stringMatching(/No face was drawn/) }]);
+    const c = await openClient(server);
+    c.send(generate("blank", { condition: { kind: "mask", width: R, height: R, data: bytesToBase64(empty) } }));
+    c.send(generate("face"));
+    const [blank, face] = [(await c.result("blank")).at(-1), (await c.result("face")).at(-1)];
+    expect(blank).toMatchObject({ type: "done", warnings: [{ code: "no_face_drawn" }] });
+    expect(face).toMatchObject({ type: "done" });
+    expect(face).not.toHaveProperty("warnings");
+    await c.close();
+  });
+
   it("POST /generate answers bad input with JSON errors and HTTP status", async () => {
     const post = (query: string, body: BodyInit, type = "application/octet-stream") =>
       authFetch(server, `/generate${query}`, { method: "POST", body, headers: { "content-type": type } });

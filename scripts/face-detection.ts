@@ -4,8 +4,7 @@
 // Detector: BlazeFace (MediaPipe, "back" model, 256x256 input) as packaged by @vladmandic/human (MIT),
 // whose npm package ships the weights (models/blazeface.json + .bin), run on TensorFlow.js's WASM
 // backend (@tensorflow/tfjs-backend-wasm ships its .wasm files): no native build, no download.
-// Weights are read from node_modules through a file:// load router registered here (tfjs-core alone
-// has no file system loader; that lives in tfjs-node, which downloads libtensorflow at install).
+// Weights are read from node_modules through the file:// load router in scripts/tfjs-wasm.ts.
 // Only the detector runs: mesh, iris, description, emotion and every body/hand model are off.
 //
 // Each image is upsampled (bilinear, half-pixel centres) to the detector's 256 px input. Threshold
@@ -14,13 +13,9 @@
 // 1.00 at all three); 50 uniform-noise squares 0.12-0.40, a flat grey square 0.10, the test faces
 // blurred to 8 px and back 0.05-0.45 (all three 0.00). The detector is lenient about orientation:
 // upside-down test faces still score 0.48-0.96, so the rate says "looks like a face", not "is upright".
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Config, Human } from "@vladmandic/human";
+import { HUMAN_MODELS, openHuman } from "./tfjs-wasm.ts";
 
 export const FACE_SCORE_THRESHOLD = 0.5;
 export const DETECTOR_INPUT = 256;
@@ -40,62 +35,15 @@ export interface FaceRate {
   ms_per_image: number;
 }
 
-const require = createRequire(import.meta.url);
-let routerRegistered = false;
-
-/** Loads tfjs graph models from file:// URLs (model.json + its weight shards beside it). */
-function registerFileRouter(): void {
-  if (routerRegistered) return;
-  routerRegistered = true;
-  const router = (url: string | string[]): tf.io.IOHandler | null => {
-    if (typeof url !== "string" || !url.startsWith("file://")) return null; // not ours: the next router
-    const path = fileURLToPath(url);
-    return {
-      load: async () => {
-        const json = JSON.parse(await readFile(path, "utf8")) as tf.io.ModelJSON;
-        return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-          const specs = manifest.flatMap((group) => group.weights);
-          const shards = await Promise.all(manifest.flatMap((group) => group.paths).map((p) => readFile(join(dirname(path), p))));
-          const all = Buffer.concat(shards);
-          return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
-        });
-      },
-    };
-  };
-  tf.io.registerLoadRouter(router as Parameters<typeof tf.io.registerLoadRouter>[0]); // IORouter's type omits the null routers return for "not mine"
-}
-
 export async function openFaceDetector(): Promise<FaceDetector> {
-  registerFileRouter();
-  // The package's "exports" map names no subpaths Node accepts; its root ("node" condition) is the
-  // tfjs-node build, so find the folder through it and load the WASM build beside it.
-  const humanDist = dirname(require.resolve("@vladmandic/human"));
-  const wasmDist = dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
-  const mod = (await import(pathToFileURL(join(humanDist, "human.node-wasm.js")).href)) as { Human: new (config?: Partial<Config>) => Human };
   const off = { enabled: false };
-  const human = new mod.Human({
-    backend: "wasm",
-    wasmPath: wasmDist + "/",
-    wasmPlatformFetch: false,
-    modelBasePath: pathToFileURL(join(humanDist, "..", "models")).href + "/",
-    debug: false,
-    async: false,
-    warmup: "none",
-    cacheModels: false,
-    cacheSensitivity: 0,
-    filter: { enabled: false },
-    face: {
-      enabled: true,
-      detector: { modelPath: "blazeface.json", rotation: false, maxDetected: 1, minConfidence: 0.01, iouThreshold: 0.1, return: false, skipFrames: 0, skipTime: 0 },
-      mesh: off, attention: off, iris: off, description: off, emotion: off, antispoof: off, liveness: off, gear: off,
-    },
-    body: off, hand: off, object: off, gesture: off, segmentation: off,
-  });
-  await human.load();
-  await tf.ready();
-  if (tf.getBackend() !== "wasm") throw new Error(`face detector: tfjs backend is ${tf.getBackend()}, not wasm`);
+  const human = await openHuman({
+    enabled: true,
+    detector: { modelPath: "blazeface.json", rotation: false, maxDetected: 1, minConfidence: 0.01, iouThreshold: 0.1, return: false, skipFrames: 0, skipTime: 0 },
+    mesh: off, attention: off, iris: off, description: off, emotion: off, antispoof: off, liveness: off, gear: off,
+  }, "face detector");
   if (!human.models.list().some((m) => m.name === "blazeface" && m.loaded)) {
-    throw new Error(`face detector: BlazeFace weights did not load from ${join(humanDist, "..", "models")}`);
+    throw new Error(`face detector: BlazeFace weights did not load from ${HUMAN_MODELS}`);
   }
   return {
     name: `BlazeFace (@vladmandic/human ${human.version}, tfjs ${tf.version_core} wasm)`,

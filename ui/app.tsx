@@ -9,6 +9,7 @@ import { PreviewPane, ProgressBar } from "./components/PreviewPane.tsx";
 import { SettingsPanel } from "./components/SettingsPanel.tsx";
 import { ConditionPicker } from "./components/ConditionPicker.tsx";
 import { PhotoActions } from "./components/PhotoActions.tsx";
+import { PairingPanel } from "./components/PairingPanel.tsx";
 import type { PackInfo } from "../server/protocol.ts";
 import type { Session, UiState } from "./session.ts";
 
@@ -56,6 +57,7 @@ function LicenceNote({ pack }: { pack: PackInfo | null }) {
 export function App({ session }: { session: Session }) {
   const state = useSessionState(session);
   const connected = state.connection.status === "open";
+  const needsCode = state.connection.status === "stopped" && state.connection.needsCode === true;
   return (
     <main class="app">
       <ConnectionBar state={state.connection} packTitle={state.pack?.title ?? null} onRetry={() => session.retryNow()} onSettings={() => session.toggleSettings(!state.showSettings)} />
@@ -70,6 +72,7 @@ export function App({ session }: { session: Session }) {
         />
       ) : (
         <>
+          {needsCode ? <PairingPanel reason={state.connection.status === "stopped" ? state.connection.reason : ""} onPair={(code) => session.pair(code)} /> : null}
           <FrameLine state={state} />
           {state.pack ? <ConditionPicker pack={state.pack} value={session.conditionKind()} onPick={(k) => session.setCondition(k)} /> : null}
           {state.pack && (session.conditionKind() === "mask" || session.conditionKind() === "scribble") ? (

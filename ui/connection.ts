@@ -7,7 +7,8 @@ export type ConnectionState =
   | { status: "connecting"; url: string; attempt: number }
   | { status: "open"; url: string; welcome: Welcome }
   | { status: "waiting"; url: string; attempt: number; retryAt: number; reason: string }
-  | { status: "stopped"; url: string; reason: string };
+  /** `needsCode`: the server refused the pairing code (none, or a wrong one); it waits for the person. */
+  | { status: "stopped"; url: string; reason: string; needsCode?: boolean };
 
 export interface ConnectionEvents {
   onState(state: ConnectionState): void;
@@ -25,7 +26,7 @@ export interface ConnectionOptions {
   WebSocketImpl?: typeof WebSocket;
 }
 
-/** The address with `?token=` added when there is one (the server's documented way). */
+/** The address with the pairing code as `?token=` (a browser cannot set headers on a WebSocket). */
 export function socketUrl(url: string, token: string): string {
   if (!token) return url;
   return `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
@@ -43,11 +44,11 @@ export function checkServerUrl(url: string): string | null {
   return null;
 }
 
-/** Said while a server refuses our token (it sends error "unauthorized", then closes with CLOSE_UNAUTHORIZED). */
-export const UNAUTHORIZED_REASON = "The server wants an access token, and the one in settings is missing or wrong.";
+/** Said when a server refuses our pairing code (error "unauthorized", then close CLOSE_UNAUTHORIZED). */
+export const UNAUTHORIZED_REASON = "The server needs its pairing code.";
+export const WRONG_CODE_REASON = "The pairing code saved in the plugin is not this server's.";
 
 function closeReason(ev: CloseEvent): string {
-  if (ev.code === CLOSE_UNAUTHORIZED) return UNAUTHORIZED_REASON;
   if (ev.code === 1009) return "The last request was too large for the server.";
   if (ev.code === 1013) return "The connection fell behind and the server closed it.";
   if (ev.reason) return `The server closed the connection: ${ev.reason}`;
@@ -124,6 +125,7 @@ export class ServerConnection {
     this.socket = socket;
     let welcomed = false;
     let refused = "";
+    let needsCode = false;
     socket.onmessage = (ev) => {
       if (typeof ev.data !== "string") return this.events.onProtocolError("The server sent binary data, which this plugin does not read.");
       const parsed = parseServerMessage(ev.data);
@@ -137,8 +139,11 @@ export class ServerConnection {
         return this.events.onProtocolError(parsed.message);
       }
       const msg = parsed.value;
-      if (!welcomed && msg.type === "error" && msg.code === "unauthorized") {
-        refused = UNAUTHORIZED_REASON; // the close that follows carries no more than this
+      if (!welcomed && msg.type === "error" && (msg.code === "unauthorized" || msg.code === "rate_limited")) {
+        // The close that follows carries no more than this. A lock-out after wrong guesses is
+        // waited out; a missing or wrong code needs the person.
+        needsCode = msg.code === "unauthorized";
+        refused = needsCode ? (this.options.token ? WRONG_CODE_REASON : UNAUTHORIZED_REASON) : msg.message;
         return;
       }
       if (msg.type === "welcome") {
@@ -151,9 +156,19 @@ export class ServerConnection {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (ev.code === CLOSE_UNAUTHORIZED && !refused) {
+        needsCode = true;
+        refused = this.options.token ? WRONG_CODE_REASON : UNAUTHORIZED_REASON;
+      }
       const reason = refused || closeReason(ev);
       if (welcomed) this.events.onDrop(reason || "The connection to the server closed.");
       if (this.stopped) return;
+      if (needsCode) {
+        // Retrying cannot help, and each wrong try counts against the server's guess limit.
+        this.stopped = true;
+        this.setState({ status: "stopped", url: this.options.url, reason, needsCode: true });
+        return;
+      }
       const delay = reconnectDelay(this.attempt, this.options.random);
       this.attempt++;
       this.setState({
@@ -161,7 +176,7 @@ export class ServerConnection {
         url: this.options.url,
         attempt: this.attempt,
         retryAt: Date.now() + delay,
-        reason: reason || (welcomed ? "The server went away." : "Can't connect: the server is not running, or it wants an access token."),
+        reason: reason || (welcomed ? "The server went away." : "Can't connect: the server is not running."),
       });
       this.timer = setTimeout(() => {
         this.timer = null;

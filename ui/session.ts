@@ -125,6 +125,8 @@ export class Session {
   /** A final request between the click and its registration (reading the frame): a second click waits. */
   private finalStarting = false;
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A server warning for a final request (no face drawn), said with its "added" notice. */
+  private readonly warnings = new Map<string, string>();
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private stopMain: (() => void) | null = null;
 
@@ -204,6 +206,18 @@ export class Session {
     this.set({ showSettings: false, notice: null });
     if (packName) this.selectPack(packName);
     if (reconnect) this.connect();
+  }
+
+  /** The pairing code the person typed (shown in the server's terminal): kept in clientStorage, then used. */
+  pair(code: string): void {
+    const token = code.trim();
+    if (!token) {
+      this.set({ notice: { tone: "error", text: "Type the pairing code first: it is shown in the terminal where the server runs." } });
+      return;
+    }
+    this.saveSettings({ token });
+    this.set({ notice: null });
+    this.connect();
   }
 
   toggleSettings(show: boolean): void {
@@ -637,6 +651,7 @@ export class Session {
         if (out.image.index === 0) this.set({ preview: { src: pngSrc(out.image.png), seed: out.image.seed, requestId: out.request.id, mode: "final" } });
         return;
       case "final-done":
+        if (out.warnings.length) this.warnings.set(out.request.id, out.warnings.map((w) => w.message).join(" "));
         this.finish(out.request, out.images);
         return;
       case "layout-done":
@@ -740,7 +755,9 @@ export class Session {
             : msg.count === 1
               ? `Added “${first}” over the frame.`
               : `Added ${msg.count} images: “${first}” over the frame, the other ${msg.count - 1} in a row to its right.`;
-        this.set({ notice: { tone: "success", text } });
+        const warning = this.warnings.get(msg.requestId);
+        this.warnings.delete(msg.requestId);
+        this.set({ notice: warning ? { tone: "warning", text: `${text} ${warning}` } : { tone: "success", text } });
         return;
       }
       case "insert-failed":

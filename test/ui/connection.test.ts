@@ -156,21 +156,38 @@ describe("server connection", () => {
     expect(FakeSocket.made).toHaveLength(2);
   });
 
-  it("says a refused token is the problem (error, then close 4401), not a server that is down", () => {
+  it("stops and asks for the pairing code when the server refuses it (error, then close 4401); no retries", () => {
     const { conn, drops, messages } = setup(() => 0);
     conn.start();
     const s0 = FakeSocket.made[0];
     s0.serverOpens();
-    s0.serverSays({ type: "error", code: "unauthorized", message: "This server needs an access token" });
+    s0.serverSays({ type: "error", code: "unauthorized", message: "This server needs its pairing code." });
     s0.serverCloses(4401, "unauthorized");
     const s = conn.current;
-    expect(s.status).toBe("waiting");
-    expect(s.status === "waiting" && s.reason).toMatch(/wants an access token, and the one in settings is missing or wrong/);
+    expect(s).toMatchObject({ status: "stopped", needsCode: true, reason: expect.stringMatching(/not this server's/) }); // setup() gives a token
     expect(messages).toEqual([]);
     expect(drops).toEqual([]);
-    // A close code alone says the same.
+    // Retrying a wrong code would only spend the server's guess limit.
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.made).toHaveLength(1);
+  });
+
+  it("a close code 4401 alone says the same; a lock-out after wrong guesses is waited out", () => {
+    const first = setup(() => 0);
+    first.conn.start();
+    FakeSocket.made[0].serverCloses(4401, "");
+    expect(first.conn.current).toMatchObject({ status: "stopped", needsCode: true });
+    first.conn.stop();
+
+    FakeSocket.made.length = 0;
+    const { conn } = setup(() => 0);
+    conn.start();
+    const s0 = FakeSocket.made[0];
+    s0.serverOpens();
+    s0.serverSays({ type: "error", code: "rate_limited", message: "Too many wrong pairing codes were tried in the last minute" });
+    s0.serverCloses(4401, "rate_limited");
+    expect(conn.current).toMatchObject({ status: "waiting", reason: expect.stringMatching(/Too many wrong pairing codes/) });
     vi.advanceTimersByTime(250);
-    FakeSocket.made[1].serverCloses(4401, "");
-    expect(conn.current.status === "waiting" && conn.current.reason).toMatch(/access token/);
+    expect(FakeSocket.made).toHaveLength(2);
   });
 });

@@ -59,7 +59,7 @@ const canvas = <T, A>(p: OpenPlugin, fn: (h: H, arg: A) => T, arg: A) => onCanva
 const generates = async (ui: Frame) => (await sentMessages(ui)).filter((m): m is GenerateRequest => m.type === "generate");
 
 async function open(settings: Record<string, unknown> = {}): Promise<OpenPlugin> {
-  const p = await openPlugin(browser, harness, { serverUrl: server.wsUrl, seed: 1234, seedLocked: true, ...settings });
+  const p = await openPlugin(browser, harness, { serverUrl: server.wsUrl, token: server.secret, seed: 1234, seedLocked: true, ...settings });
   await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
   return p;
 }

@@ -59,7 +59,7 @@ async function shownRequestId(ui: Frame): Promise<string | null> {
 }
 
 async function open(settings: Record<string, unknown> = {}, srv: RunningServer = server): Promise<OpenPlugin> {
-  const p = await openPlugin(browser, harness, { serverUrl: srv.wsUrl, seed: 1234, ...settings });
+  const p = await openPlugin(browser, harness, { serverUrl: srv.wsUrl, token: srv.secret, seed: 1234, ...settings });
   await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
   return p;
 }
@@ -249,6 +249,18 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     await p.page.close();
   });
 
+  it("a layout with no face parts is still made, with the server's warning beside the added note", async () => {
+    const p = await open();
+    const hairOnly = await canvas(p, (h, c) => h.drawFace({ hair: c.hair, cloth: c.cloth }, { name: "No face" }), colours);
+    await canvas(p, (h, id) => h.select([id]), hairOnly.frameId);
+    await p.ui.waitForSelector(`.frame-line[data-frame-id="${hairOnly.frameId}"]`);
+    await p.ui.click("button.generate");
+    await p.ui.waitForSelector('.notice[data-tone="warning"]', { timeout: 30_000 });
+    expect(await p.ui.textContent(".notice")).toMatch(/Added .* No face was drawn/);
+    expect(await canvas(p, (h) => h.results().length, null)).toBe(1);
+    await p.page.close();
+  });
+
   it("palette clicks recolour the selected shape, or add a named shape", async () => {
     const p = await open();
     const face = await drawAndSelect(p);
@@ -268,28 +280,47 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     await p.page.close();
   });
 
-  it("settings: explains a bad address, and a token makes a guarded server answer", async () => {
-    const guarded = await startServer({ port: 0, token: "s3cret token", provider: "cpu", session: { intraOpNumThreads: 1 }, log: silentLogger });
-    try {
-      const p = await openPlugin(browser, harness, { serverUrl: guarded.wsUrl });
-      await p.ui.waitForSelector('.connection[data-status="waiting"]', { timeout: 15_000 });
-      // The refusal says it is about the token, not a server that is down.
-      expect(await p.ui.textContent(".connection")).toMatch(/wants an access token, and the one in settings is missing or wrong/);
-      await p.ui.click('button[aria-label="Settings"]');
-      const address = p.ui.locator(".settings input[type=text]");
-      await address.fill("http://localhost:8787");
-      await p.ui.click(".settings button.save");
-      expect(await p.ui.textContent(".notice")).toMatch(/must start with ws:\/\//);
-      await address.fill(guarded.wsUrl);
-      await p.ui.locator(".settings input[type=password]").fill("s3cret token");
-      await p.ui.click(".settings button.save");
-      await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
-      const stored = (await canvas(p, (h) => h.storage("settings"), null)) as { token: string; serverUrl: string };
-      expect(stored).toMatchObject({ token: "s3cret token", serverUrl: guarded.wsUrl });
-      await p.page.close();
-    } finally {
-      await guarded.close();
-    }
+  it("pairing: asks once for the code, keeps it in clientStorage (via the main thread) and sends it", async () => {
+    // A fresh plugin: no code stored. The server refuses it, and the panel asks for the code.
+    const p = await openPlugin(browser, harness, { serverUrl: server.wsUrl });
+    await p.ui.waitForSelector(".pairing", { timeout: 15_000 });
+    expect(await p.ui.textContent(".pairing")).toMatch(/needs its pairing code.*npx phototype pair/s);
+    expect(await p.ui.isDisabled("button.generate")).toBe(true);
+    const socketUrls = () => p.ui.evaluate(() => (window as unknown as { __ws: { sockets: WebSocket[] } }).__ws.sockets.map((s) => s.url));
+    expect(await socketUrls()).toHaveLength(1); // refused once, then it waits for the person
+    expect((await socketUrls())[0]).not.toMatch(/token=/);
+
+    // A wrong code: still asked, told it is not this server's.
+    await p.ui.locator(".pairing input.code").fill("WRNG-CODE-0000");
+    await p.ui.click(".pairing button.pair");
+    await p.ui.waitForFunction(() => /not this server's/.test(document.querySelector(".pairing .reason")?.textContent ?? ""), null, { timeout: 15_000 });
+
+    // The right one, typed loosely (lower case, spaces): connected, stored, sent on the socket.
+    const typed = server.secret.toLowerCase().replace(/-/g, " ");
+    await p.ui.locator(".pairing input.code").fill(typed);
+    await p.ui.press(".pairing input.code", "Enter");
+    await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+    expect(await p.ui.$(".pairing")).toBeNull();
+    const stored = (await canvas(p, (h) => h.storage("settings"), null)) as { token: string; serverUrl: string };
+    expect(stored).toMatchObject({ token: typed, serverUrl: server.wsUrl });
+    expect((await socketUrls()).at(-1)).toBe(`${server.wsUrl}?token=${encodeURIComponent(typed)}`);
+    await p.page.close();
+
+    // Opened again with what was stored: it connects without asking.
+    const again = await openPlugin(browser, harness, stored);
+    await again.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+    expect(await again.ui.$(".pairing")).toBeNull();
+    await again.page.close();
+  });
+
+  it("settings: explains a bad address", async () => {
+    const p = await open();
+    await p.ui.click('button[aria-label="Settings"]');
+    const address = p.ui.locator(".settings input[type=text]");
+    await address.fill("http://localhost:8787");
+    await p.ui.click(".settings button.save");
+    expect(await p.ui.textContent(".notice")).toMatch(/must start with ws:\/\//);
+    await p.page.close();
   });
 
   it("survives the server dropping mid-request and restarting: says so, adds nothing, reconnects", async () => {

@@ -48,13 +48,14 @@ export function ConnectionBar(props: { state: ConnectionState; packTitle: string
             Retry now
           </button>
           <br />
-          <span class="muted">Start it with npm start in the Phototype folder, or check the address and token in settings.</span>
+          <span class="muted">Start it with npm start in the Phototype folder, or check the address in settings.</span>
         </>
       );
       break;
     case "stopped":
       dot = "down";
-      text = <>{state.reason}</>;
+      // The pairing panel below says why and what to do.
+      text = state.needsCode ? <>Not paired with the server at {host(state.url)}.</> : <>{state.reason}</>;
       break;
   }
   return (

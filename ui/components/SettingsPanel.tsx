@@ -1,4 +1,4 @@
-// Server address, token and pack. Kept in figma.clientStorage: on this computer, for this user only.
+// Server address, pairing code and pack. Kept in figma.clientStorage: on this computer, for this user only.
 import { useState } from "preact/hooks";
 import type { PackInfo } from "../../server/protocol.ts";
 import type { Settings } from "../lib/settings.ts";
@@ -22,7 +22,7 @@ export function SettingsPanel(props: { settings: Settings; packs: readonly PackI
         <input type="text" value={url} placeholder={DEFAULT_SERVER_URL} onInput={(e) => setUrl((e.currentTarget as HTMLInputElement).value)} spellcheck={false} />
       </label>
       <label class="field wide">
-        <span>Access token (only when the server asks for one)</span>
+        <span>Pairing code (shown in the server's terminal; npx phototype pair prints it)</span>
         <input type="password" value={token} onInput={(e) => setToken((e.currentTarget as HTMLInputElement).value)} autocomplete="off" />
       </label>
       {props.packs.length > 0 ? (

@@ -81,5 +81,5 @@ export const CONNECTION_SENTENCES = {
   noPack: "The server has no model pack loaded. Add one to its packs folder and restart it.",
   protocolMismatch: "The server speaks a different version of the protocol. Update the plugin and the server to the same version.",
   stalled: "The server stopped answering this request, so nothing was added. Press Generate to try again.",
-  unauthorized: "The server wants an access token, and the one in settings is missing or wrong. Paste the token the server printed at start-up into settings (⚙).",
+  unauthorized: "The server needs its pairing code, and the plugin has none or a wrong one. Type the code shown in the server's terminal.",
 } as const;

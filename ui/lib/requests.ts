@@ -2,7 +2,7 @@
 // forgets the previous one, so its late progress, image or "replaced" error is dropped here
 // (the server also replaces a preview still waiting in its queue). Final requests collect their
 // images until `done`, and only then may the UI insert them, all at once.
-import type { ErrorCode, ImageResult, LayoutResult, Progress, ServerMessage } from "../../server/protocol.ts";
+import type { ErrorCode, ImageResult, LayoutResult, Progress, ServerMessage, Warning } from "../../server/protocol.ts";
 import type { InsertTarget } from "../../plugin/messages.ts";
 import { QUIET_CODES } from "./error-text.ts";
 
@@ -38,7 +38,7 @@ export type Outcome =
   | { kind: "progress"; request: PendingRequest; progress: Progress }
   | { kind: "preview"; request: PendingRequest; image: ImageResult }
   | { kind: "final-image"; request: PendingRequest; image: ImageResult }
-  | { kind: "final-done"; request: PendingRequest; images: ImageResult[] }
+  | { kind: "final-done"; request: PendingRequest; images: ImageResult[]; warnings: Warning[] }
   | { kind: "layout-done"; request: PendingRequest; layout: LayoutResult }
   | { kind: "preview-done"; request: PendingRequest }
   | { kind: "error"; request: PendingRequest | null; code: ErrorCode; message: string; quiet: boolean };
@@ -127,7 +127,7 @@ export class RequestBook {
             quiet: false,
           };
         }
-        return { kind: "final-done", request, images };
+        return { kind: "final-done", request, images, warnings: msg.warnings ?? [] };
       }
     }
   }

@@ -182,7 +182,7 @@ async function endToEnd(browser: Browser): Promise<void> {
     const pack = packs.find((p) => p.name === server.engine.defaultPack) ?? packs[0];
     const packColours = Object.fromEntries(pack.classes.map((c) => [c.name, c.color]));
     for (const variations of [1, 4]) {
-      const { page, ui } = await openPlugin(browser, harness, { serverUrl: server.wsUrl, seed: 99, seedLocked: true, variations });
+      const { page, ui } = await openPlugin(browser, harness, { serverUrl: server.wsUrl, token: server.secret, seed: 99, seedLocked: true, variations });
       await ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
       await page.evaluate(
         ({ colours, extra }) => {

@@ -14,6 +14,7 @@ import { loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type SessionSettings } from "../server/pipeline/runtime.ts";
 import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type ImageResult, type PacksResponse } from "../server/protocol.ts";
+import { loadOrCreateSecret } from "../server/secret.ts";
 import { faceLayout, TestClient } from "../test/server/helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -40,6 +41,8 @@ const quantile = (xs: number[], q: number) => {
 };
 const ms = (x: number) => x.toFixed(1);
 
+const auth: Record<string, string> = {};
+
 async function startChild(): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "server/cli.ts", "serve", "--port", "0", "--packs", args.packs!, ...(args.pack ? ["--default-pack", args.pack] : [])], {
     cwd: ROOT,
@@ -55,6 +58,8 @@ async function startChild(): Promise<{ child: ChildProcess; url: string; wsUrl: 
     child.once("exit", (code) => fail(new Error(`server exited (${code}):\n${log}`)));
   });
   for (const line of log.split("\n")) if (/execution provider|packs:/.test(line)) console.log(`server: ${line.replace(/^\S+ info /, "")}`);
+  // The pairing code, found where the server keeps it (it has made it by now).
+  auth.authorization = `Bearer ${loadOrCreateSecret().code}`;
   return { child, url, wsUrl: url.replace("http", "ws") + "/ws" };
 }
 
@@ -65,7 +70,7 @@ interface Sample {
 
 /** One client sending `count` requests one after another; latency = send -> last image. */
 async function runClient(wsUrl: string, request: (i: number) => object, count: number, tag: string): Promise<Sample[]> {
-  const c = await TestClient.open(wsUrl);
+  const c = await TestClient.open(wsUrl, auth);
   await c.next((m) => m.type === "welcome");
   const samples: Sample[] = [];
   for (let i = 0; i < count; i++) {
@@ -105,7 +110,7 @@ function summarise(label: string, samples: Sample[], wallMs: number): string[] {
 async function benchServer(): Promise<void> {
   const { child, url, wsUrl } = await startChild();
   try {
-    const packs = (await (await fetch(`${url}/packs`)).json()) as PacksResponse;
+    const packs = (await (await fetch(`${url}/packs`, { headers: auth })).json()) as PacksResponse;
     const info = packs.packs.find((p) => p.name === (args.pack ?? packs.defaultPack))!;
     const R = info.resolution;
     const mask = bytesToBase64(faceLayout(info.classes as never, R));
@@ -141,7 +146,7 @@ async function benchServer(): Promise<void> {
     t0 = performance.now();
     for (let i = 0; i < REQUESTS; i++) {
       const s = performance.now();
-      const res = await fetch(`${url}/generate?seed=${i}&variations=${VARIATIONS}`, { method: "POST", body: raw });
+      const res = await fetch(`${url}/generate?seed=${i}&variations=${VARIATIONS}`, { method: "POST", body: raw, headers: auth });
       await res.arrayBuffer();
       http.push(performance.now() - s);
     }

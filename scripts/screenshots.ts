@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const packs = server.engine.packInfos();
     const pack = packs.find((p) => p.name === server.engine.defaultPack) ?? packs[0];
     const colours = Object.fromEntries(pack.classes.map((c) => [c.name, c.color]));
-    const settings = { serverUrl: server.wsUrl, seed: 2024, variations: 4 };
+    const settings = { serverUrl: server.wsUrl, token: server.secret, seed: 2024, variations: 4 };
     const { page, ui } = await openPlugin(browser, harness, settings, { width: 400, height: 740 });
     await ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
     const face = await page.evaluate((c) => {

@@ -326,6 +326,29 @@ describe("connection manners", () => {
     await c.close();
   });
 
+  it("reads photos off the event loop: at most 2 at a time per connection, and a cancel while reading answers cancelled", async () => {
+    // A noisy 1536 px photo takes a while to decode, so the next messages arrive while it is read.
+    const side = 1536;
+    const noisy = Uint8Array.from({ length: side * side * 3 }, (_, i) => (i * 2654435761) >>> 24);
+    const big = b64(rgbPng(noisy, side, side));
+    const c = await openClient(server);
+    const edges = (id: string) => ({ type: "generate", id, pack: pack.name, condition: { kind: "edges", photo: big }, seed: 1, variations: 1, mode: "final" });
+    c.send(edges("read-1"));
+    c.send(edges("read-2"));
+    c.send(edges("read-3"));
+    c.send({ type: "cancel", id: "read-2" });
+    const third = (await c.result("read-3")).at(-1) as ErrorMessage;
+    expect(third.code).toBe("rate_limited");
+    const second = await c.result("read-2");
+    expect(second.map((x) => [x.type, x.type === "error" ? x.code : ""])).toEqual([["error", "cancelled"]]);
+    const first = await c.result("read-1");
+    expect(first.at(-1)?.type).toBe("done");
+    // The cancelled one never runs: nothing more arrives for it.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.messages.filter((x) => "id" in x && x.id === "read-2")).toEqual([]);
+    await c.close();
+  });
+
   it("tells a client without the right pairing code why, then closes with 4401", async () => {
     const guarded = await startServer({ port: 0, token: "s3cret", packsDir: PACKS_DIR, log: silentLogger, warmup: false });
     try {

@@ -1,5 +1,5 @@
 // What the UI keeps in figma.clientStorage (local to this user, never in the shared document):
-// the server address and token, and the last choices, so the panel opens as it was left.
+// the server address and pairing code, and the last choices, so the panel opens as it was left.
 import { MAX_SEED, MAX_VARIATIONS } from "../../server/protocol.ts";
 
 declare const __PHOTOTYPE_SERVER_URL__: string | undefined;
@@ -9,6 +9,7 @@ export const DEFAULT_SERVER_URL: string = typeof __PHOTOTYPE_SERVER_URL__ === "s
 
 export interface Settings {
   serverUrl: string;
+  /** The server's pairing code (its per-install secret), typed once in the pairing panel. */
   token: string;
   /** Pack name last chosen; the server's default when null or gone. */
   pack: string | null;

@@ -82,6 +82,8 @@ describe("every request needs it", () => {
       for (const [path, init] of [["/health", {}], ["/packs", {}], ["/generate", { method: "POST", body: new Uint8Array(64 * 64) }]] as const) {
         const res = await fetch(`${server.url}${path}`, { ...init, headers });
         expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        // The refusal still carries CORS for Figma's iframe, so the plugin can read why.
+        if (headers.origin) expect(res.headers.get("access-control-allow-origin")).toBe("null");
         const body = (await res.json()) as ErrorMessage;
         expect(body.code).toBe("unauthorized");
         expect(body.message).toMatch(/pairing code.*npx phototype pair/);

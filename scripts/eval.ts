@@ -139,7 +139,7 @@ if (!args["no-faces"]) {
   const realEmb = await embedder.embed(views, R);
   writeFileSync(join(work, "embeddings-real.bin"), pack32(realEmb));
   Object.assign(outputsMeta, { embedding_dims: realEmb[0].length, embedder: embedder.name,
-    embedding_crop: `a fixed centre crop (${Math.round(CROP * 100)} % of the side) resized to ${EMBEDDER_INPUT} px` });
+    embedding_crop: `a fixed centre crop (${Math.round(CROP * 100)} % of the side, resized to ${EMBEDDER_INPUT} px)` });
 }
 writeFileSync(join(work, "outputs.json"), JSON.stringify(outputsMeta));
 

@@ -132,7 +132,7 @@ def _identity_section(r):
         return ["Identity: not measured in this run (`--no-faces`).", ""]
     ex, de, re_ = i["exact"], i["designer"], i["real"]
     return ["## Identity: same seed, new layout", "",
-            f"Face embeddings from {i['network']} on {i['crop']}; cosine distance between two images' embeddings. Real photos give "
+            f"Face embeddings from {i['network']}, {i['crop']}; cosine distance between two images' embeddings. Real photos give "
             "the scale: two views of one photo (the same person) and two different photos (different people, mostly; the data "
             "has no identity labels).", "",
             "| pairs | layouts | mean cosine distance |", "|---|---|---|",

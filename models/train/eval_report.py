@@ -93,15 +93,18 @@ def _realism_section(r):
            "or by this project. Distances are between each set of outputs and the "
            f"{r['test_images']} real `test/` photos at the pack's resolution ({r['resolution']} px), and the floor is "
            f"{r['floor_train_images']} real `train/` photos against the same `test/` photos, at the same resolution, in the same "
-           "space. Names say the space: FD-MobileNetV2 is not FID, and only numbers from the same network compare. KID is unbiased "
-           "for small sets (100 real photos); FD is not, so its floor is well above 0. Precision/recall: Kynkäänniemi et al., k = 3.", ""]
+           "space. Names say the space: FD-MobileNetV2 is not FID, and only numbers from the same network compare. KID (x 1000) "
+           "is unbiased for small sets (100 real photos), so its floor sits near 0; FD is biased upward with few samples, so its "
+           "floor is well above 0. KID is computed on features standardised by the real test photos' per-dimension mean and sd "
+           "(the same transform for every set), so no single dimension's units dominate its cubic kernel. "
+           "Precision/recall: Kynkäänniemi et al., k = 3.", ""]
     for space, title in (("mobilenet", "MobileNetV2"), ("parser", "parser")):
         R = r["realism"][space]
-        out += [f"| set vs real `test/` | FD-{title} | KID-{title} | precision | recall |", "|---|---|---|---|---|"]
+        out += [f"| set vs real `test/` | FD-{title} | KID-{title} x 1000 | precision | recall |", "|---|---|---|---|---|"]
         for key, label in (("exact", "mask-conditioned outputs (exact masks)"), ("designer", "mask-conditioned outputs (designer shapes)"),
                            ("unconditional", "unconditional samples (g1 → g2, no mask)"), ("floor", "real `train/` photos (floor)")):
             x = R[key]
-            out.append(f"| {label} | {x['fd']:.2f} | {x['kid']:.4f} | {x['precision']:.3f} | {x['recall']:.3f} |")
+            out.append(f"| {label} | {x['fd']:.2f} | {1000 * x['kid']:.1f} | {x['precision']:.3f} | {x['recall']:.3f} |")
         out.append("")
     M = r["realism"]["mobilenet"]
     out += [f"Conditioning's cost in realism: FD-MobileNetV2 of mask-conditioned outputs is **{M['exact']['fd'] / M['unconditional']['fd']:.2f}x** "

@@ -15,10 +15,19 @@ def layout_fidelity(parsed: torch.Tensor, masks: torch.Tensor) -> dict:
     return {"miou": m, "pixel_accuracy": pixel_accuracy(conf), "per_class_iou": per_class.tolist()}
 
 
+def standardise_like(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """x with each dimension shifted and scaled by `ref`'s mean and sd."""
+    return (x - ref.mean(0)) / np.maximum(ref.std(0), 1e-8)
+
+
 def realism(fake: np.ndarray, real: np.ndarray) -> dict:
-    """Fréchet distance, KID and improved precision/recall (k=3) of one feature set against another."""
+    """Fréchet distance, KID and improved precision/recall (k=3) of one feature set against another.
+
+    KID's cubic kernel is computed on features standardised by the real set's per-dimension mean and
+    sd: on raw ReLU6 features a few large dimensions dominate (x.y/d + 1)^3 and its variance."""
     p, r = precision_recall(real, fake)
-    return {"fd": frechet_distance(real, fake), "kid": kernel_inception_distance(real, fake), "precision": p, "recall": r}
+    kid = kernel_inception_distance(standardise_like(real, real), standardise_like(fake, real))
+    return {"fd": frechet_distance(real, fake), "kid": kid, "precision": p, "recall": r}
 
 
 def identity(emb: np.ndarray) -> dict:

@@ -9,7 +9,7 @@ import torch
 import eval_parser
 from common import UserError
 from designer_shapes import designer_shapes
-from evaluation import identity, layout_fidelity, pair_agreement, reference_identity
+from evaluation import identity, layout_fidelity, pair_agreement, realism, reference_identity
 from metrics import confusion, cosine_distance, frechet_distance, kernel_inception_distance, miou, pixel_accuracy, precision_recall
 
 
@@ -59,6 +59,16 @@ def test_kid_by_hand_and_near_zero_for_one_distribution():
     z1, z2 = rng.normal(size=(300, 8)), rng.normal(size=(300, 8))
     assert abs(kernel_inception_distance(z1, z2, subset=300)) < 0.05  # same distribution: unbiased, near 0
     assert kernel_inception_distance(z1, z2 + 2, subset=100, subsets=5) > 1.0
+
+
+def test_realism_kid_does_not_depend_on_one_dimension_s_units():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(200, 4)), rng.normal(0.5, 1.0, size=(200, 4))
+    scaled = np.array([1000.0, 1, 1, 1])
+    a, b = realism(fake, real), realism(fake * scaled, real * scaled)
+    assert a["kid"] == pytest.approx(b["kid"], rel=1e-9)
+    assert a["kid"] > 0.01  # a shifted distribution is told apart
+    assert b["fd"] > 100 * a["fd"]  # FD keeps the raw units, as FID does
 
 
 def test_precision_recall_on_a_line():

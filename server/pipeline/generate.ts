@@ -13,9 +13,12 @@
 //     seeds r..r+N-1 rearranged into the same P_t, and the region from the mask condition or,
 //     for other conditions, from parsing the first render; the main style is kept.
 //   g2(F' or F'', style) -> PNG
-import { performance } from "node:perf_hooks";
+// A drawn layout (or edges) with new faces from seeds, the common case, runs through batch.ts,
+// which also batches several such requests together.
 import * as ort from "onnxruntime-node";
 import { JobFailure } from "../failure.ts";
+import { asDrawnRequest, conditionOf, generateBatch } from "./batch.ts";
+import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { edgesFromRgb } from "./canny.ts";
 import { faceClassIds, faceProblem } from "./face.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
@@ -37,6 +40,8 @@ import {
   render,
   synthesizeFeatures,
 } from "./stages.ts";
+
+export { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings, type VisibleStage } from "./hooks.ts";
 
 /** What the layout comes from. Drawn conditions are R x R bytes; photos are pack-sized RGB squares. */
 export type ConditionInput =
@@ -74,43 +79,9 @@ export interface GeneratedImage {
   png: Uint8Array;
 }
 
-/** Milliseconds per stage, for the whole batch. */
-export type StageTimings = Record<string, number>;
-
 export interface GenerateOutput {
   images: GeneratedImage[];
   timings: StageTimings;
-}
-
-/** Coarse stages a person sees (the protocol's progress stages). */
-export type VisibleStage = "reading" | "mapping" | "generating" | "encoding" | "tracing";
-
-export interface GenerateHooks {
-  signal?: AbortSignal;
-  onStage?: (stage: VisibleStage, done: number) => void;
-}
-
-export class GenerationAborted extends Error {
-  constructor() {
-    super("generation aborted");
-  }
-}
-
-export function stopwatch() {
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    const ms = now - last;
-    last = now;
-    return Math.round(ms * 100) / 100;
-  };
-}
-
-function conditionOf(input: GenerateInput): ConditionInput {
-  if (input.condition) return input.condition;
-  if (!input.mask) throw new Error("generate needs a condition or a mask");
-  const kind = (input.kind ?? "mask") as "mask" | "sketch" | "scribble";
-  return { kind, data: input.mask };
 }
 
 /** Refuses a photo the parser finds no face in (JobFailure no_face). No parser: contrast only. */
@@ -148,6 +119,8 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
   const check = () => {
     if (hooks.signal?.aborted) throw new GenerationAborted();
   };
+  const drawn = asDrawnRequest(input);
+  if (drawn) return (await generateBatch(rt, [drawn], [hooks]))[0];
   const condition = conditionOf(input);
   const photoIn = condition.kind === "exemplar" || input.source;
   if (photoIn) hooks.onStage?.("reading", 0);

@@ -65,3 +65,16 @@ export function bytesToInt64(bytes: Uint8Array): BigInt64Array {
   for (let i = 0; i < bytes.length; i++) out[i] = BIG[bytes[i]];
   return out;
 }
+
+/** Item i of a mask repeated counts[i] times, in order (several conditions, each with its seeds). */
+export function repeatEach(mask: ProxyMask, counts: readonly number[]): ProxyMask {
+  if (counts.length !== mask.n) throw new RangeError(`${counts.length} counts for a mask of ${mask.n} items`);
+  const plane = mask.h * mask.w;
+  const data = new BigInt64Array(counts.reduce((a, b) => a + b, 0) * plane);
+  let at = 0;
+  counts.forEach((times, i) => {
+    const item = mask.data.subarray(i * plane, (i + 1) * plane);
+    for (let t = 0; t < times; t++, at++) data.set(item, at * plane);
+  });
+  return { n: data.length / plane, h: mask.h, w: mask.w, data };
+}

@@ -73,10 +73,12 @@ export function latentsFor(rt: PackRuntime, seeds: readonly number[]): ort.Tenso
   return new ort.Tensor("float32", latentBatch(seeds, zdim), [seeds.length, zdim]);
 }
 
-/** mapping: z [n, zdim] and one truncation for all -> w. */
-export async function mapLatents(rt: PackRuntime, z: ort.Tensor, truncation: number): Promise<ort.Tensor> {
+/** mapping: z [n, zdim] and one truncation for all, or one per row (batched requests) -> w. */
+export async function mapLatents(rt: PackRuntime, z: ort.Tensor, truncation: number | readonly number[]): Promise<ort.Tensor> {
   const n = z.dims[0];
-  const trunc = new ort.Tensor("float32", new Float32Array(n).fill(truncation), [n, 1]);
+  const rows = typeof truncation === "number" ? new Float32Array(n).fill(truncation) : Float32Array.from(truncation);
+  if (rows.length !== n) throw new RangeError(`${rows.length} truncations for ${n} latents`);
+  const trunc = new ort.Tensor("float32", rows, [n, 1]);
   const [w] = await runNetwork(rt, "mapping", [z, trunc]);
   return w;
 }

@@ -1,0 +1,133 @@
+// Several requests of one pack through each network in one run: the drawn-layout path of
+// generate.ts (mask / sketch / scribble / photo edges -> mapper -> seeds -> g1 -> proxy ->
+// rearranger -> g2), with the requests' images concatenated along the batch axis and split
+// again at the end. generate() runs a single drawn request through here too, so a request gives
+// the same bytes alone or batched (ONNX Runtime's CPU kernels treat batch items independently;
+// test/server/batch.test.ts checks it). Exemplars, source photos and restyles run alone.
+import { edgesFromRgb } from "./canny.ts";
+import type { ConditionInput, GenerateInput } from "./generate.ts";
+import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
+import { encodeRgbaPng, imageToRgba } from "./image.ts";
+import type { RgbImage } from "./photo.ts";
+import { repeatEach, type ProxyMask } from "./proxy-mask.ts";
+import { variationSeeds } from "./prng.ts";
+import type { PackRuntime } from "./runtime.ts";
+import { conditionLogits, latentsFor, logitsToProxy, mapLatents, proxyOf, rearrange, render, synthesizeFeatures } from "./stages.ts";
+
+/** A request that can share a run: a layout drawn (or a photo's edges), new faces from seeds. */
+export interface DrawnRequest {
+  condition: { kind: "mask" | "sketch" | "scribble"; data: Uint8Array } | { kind: "edges"; photo: RgbImage };
+  seed: number;
+  variations: number;
+  truncation?: number;
+}
+
+export interface BatchImage {
+  seed: number;
+  width: number;
+  height: number;
+  png: Uint8Array;
+}
+
+/** One result per request; the timings are the whole run's. */
+export interface BatchOutput {
+  images: BatchImage[];
+  timings: StageTimings;
+}
+
+/** The condition of a request, from `condition` or the `mask` shorthand. */
+export function conditionOf(input: GenerateInput): ConditionInput {
+  if (input.condition) return input.condition;
+  if (!input.mask) throw new Error("generate needs a condition or a mask");
+  const kind = (input.kind ?? "mask") as "mask" | "sketch" | "scribble";
+  return { kind, data: input.mask };
+}
+
+/** The request as one that can share a run, or null when it must run alone (photos, restyle). */
+export function asDrawnRequest(input: GenerateInput): DrawnRequest | null {
+  if (input.source || input.restyle) return null;
+  const condition = conditionOf(input);
+  if (condition.kind === "exemplar") return null;
+  return { condition, seed: input.seed, variations: input.variations, truncation: input.truncation };
+}
+
+/** Runs the requests together; hooks[i] are request i's (progress, cancellation). */
+export async function generateBatch(rt: PackRuntime, requests: readonly DrawnRequest[], hooks: readonly GenerateHooks[] = []): Promise<BatchOutput[]> {
+  const m = rt.pack.manifest;
+  const R = m.resolution;
+  const timings: StageTimings = {};
+  const lap = stopwatch();
+  const stage = (s: "mapping" | "generating" | "encoding") => hooks.forEach((h) => h.onStage?.(s, 0));
+  // Stop only when every member has gone: the others still want their images.
+  const check = () => {
+    if (hooks.length === requests.length && hooks.every((h) => h.signal?.aborted)) throw new GenerationAborted();
+  };
+
+  // ---- target layouts: one mapper run per condition kind over that kind's requests
+  stage("mapping");
+  const bytes = requests.map((r) => (r.condition.kind === "edges" ? edgesFromRgb(r.condition.photo.rgb, r.condition.photo.width, r.condition.photo.height) : r.condition.data));
+  if (requests.some((r) => r.condition.kind === "edges")) timings.edges = lap();
+  const targets: ProxyMask[] = new Array(requests.length);
+  for (const kind of new Set(requests.map((r) => r.condition.kind))) {
+    const members = requests.flatMap((r, i) => (r.condition.kind === kind ? [i] : []));
+    const data = concatBytes(members.map((i) => bytes[i]));
+    const logits = await conditionLogits(rt, kind, data, members.length);
+    timings.condition = (timings.condition ?? 0) + lap();
+    const proxy = logitsToProxy(logits);
+    const plane = proxy.h * proxy.w;
+    members.forEach((i, j) => (targets[i] = { n: 1, h: proxy.h, w: proxy.w, data: proxy.data.subarray(j * plane, (j + 1) * plane) }));
+    timings.argmax = (timings.argmax ?? 0) + lap();
+  }
+  check();
+
+  // ---- every request's seeds in one column, each row with its request's truncation
+  stage("generating");
+  const counts = requests.map((r) => r.variations);
+  const seeds = requests.flatMap((r) => variationSeeds(r.seed, r.variations));
+  const truncations = requests.flatMap((r) => new Array<number>(r.variations).fill(r.truncation ?? m.truncation));
+  const z = latentsFor(rt, seeds);
+  timings.latents = lap();
+  const w = await mapLatents(rt, z, truncations);
+  timings.mapping = lap();
+  check();
+  const g = await synthesizeFeatures(rt, w);
+  timings.g1 = lap();
+  check();
+  const sourceProxy = await proxyOf(rt, g.features);
+  timings.proxy = lap();
+  const target = repeatEach(concatMasks(targets), counts);
+  const features = await rearrange(rt, g.features, sourceProxy, target);
+  timings.rearranger = lap();
+  check();
+  const image = await render(rt, features, g.style);
+  timings.g2 = lap();
+  check();
+
+  // ---- PNGs, split back per request
+  stage("encoding");
+  const total = image.dims[0];
+  const data = image.data as Float32Array;
+  const pngs = seeds.map((seed, i) => ({ seed, width: R, height: R, png: encodeRgbaPng(imageToRgba(data, total, R, R, i), R, R) }));
+  timings.encode = lap();
+  timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 100) / 100;
+  let at = 0;
+  return counts.map((n) => ({ images: pngs.slice(at, (at += n)), timings }));
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
+
+function concatMasks(masks: readonly ProxyMask[]): ProxyMask {
+  const { h, w } = masks[0];
+  const data = new BigInt64Array(masks.reduce((a, k) => a + k.data.length, 0));
+  let at = 0;
+  for (const k of masks) {
+    data.set(k.data, at);
+    at += k.data.length;
+  }
+  return { n: data.length / (h * w), h, w, data };
+}

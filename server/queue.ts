@@ -11,6 +11,11 @@
 //   smallest tag (then the earliest submission) runs next. A client with ten requests waiting
 //   gets one turn per round, so a flood cannot push others back more than one request each.
 // - An aborted worker keeps its slot until its promise settles: the CPU is busy until then.
+// - Batching (optional): when a slot frees up, the next request in fair order runs together with
+//   the waiting requests that share its batch key, taken in fair order, up to `maxBatch` images.
+//   The head of the line always runs, so nobody starves; the others only move up within one run.
+//   Each request keeps its own listener, deadline and cancellation; one settling early (cancelled,
+//   timed out) does not stop the run for the rest, and the run's slot is freed when it returns.
 
 import { JobFailure, type JobFailureCode } from "./failure.ts";
 
@@ -23,9 +28,11 @@ export interface QueueOptions {
   maxWaiting: number;
   maxPerClient: number;
   timeoutMs: number;
+  /** Images one batched run may hold (sum of `Batching.size`); 1 turns batching off. */
+  maxBatch: number;
 }
 
-export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { concurrency: 1, maxWaiting: 32, maxPerClient: 4, timeoutMs: 60_000 };
+export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { concurrency: 1, maxWaiting: 32, maxPerClient: 4, timeoutMs: 60_000, maxBatch: 8 };
 
 export interface JobSpec<P> {
   clientId: string;
@@ -45,6 +52,18 @@ export interface JobListener<R> {
 }
 
 export type Worker<P, R> = (payload: P, signal: AbortSignal) => Promise<R>;
+
+/** One member's result in a batched run: a value, or what the single worker would have thrown. */
+export type MemberResult<R> = { ok: true; result: R } | { ok: false; error: unknown };
+
+export interface Batching<P, R> {
+  /** Requests with the same key may share a run; null runs alone. */
+  key(payload: P): string | null;
+  /** The images a request adds to a run, counted against `maxBatch`. */
+  size(payload: P): number;
+  /** Runs the payloads together; answers one result per payload, in order. */
+  run(payloads: P[], signals: AbortSignal[]): Promise<MemberResult<R>[]>;
+}
 
 export type SubmitResult = { ok: true; position: number } | { ok: false; code: RefusalCode; message: string };
 
@@ -72,6 +91,7 @@ const key = (clientId: string, requestId: string) => `${clientId}\u0000${request
 export class RequestQueue<P, R> {
   readonly options: QueueOptions;
   private readonly worker: Worker<P, R>;
+  private readonly batching?: Batching<P, R>;
   private readonly active = new Map<string, Entry<P, R>>(); // waiting or running, not settled
   private readonly perClient = new Map<string, number>();
   private readonly lastTag = new Map<string, number>();
@@ -82,10 +102,12 @@ export class RequestQueue<P, R> {
   private virtualTime = 0;
   private closed = false;
 
-  constructor(worker: Worker<P, R>, options: Partial<QueueOptions> = {}) {
+  constructor(worker: Worker<P, R>, options: Partial<QueueOptions> = {}, batching?: Batching<P, R>) {
     this.worker = worker;
+    this.batching = batching;
     this.options = { ...DEFAULT_QUEUE_OPTIONS, ...options };
     if (this.options.concurrency < 1) throw new RangeError("concurrency must be at least 1");
+    if (!(this.options.maxBatch >= 1)) throw new RangeError("maxBatch must be at least 1");
   }
 
   submit(spec: JobSpec<P>, listener: JobListener<R>): SubmitResult {
@@ -192,34 +214,24 @@ export class RequestQueue<P, R> {
 
   private pump(): void {
     while (this.busy < this.options.concurrency && this.waiting.length > 0) {
-      const entry = this.waiting.shift()!;
-      entry.state = "running";
-      entry.controller = new AbortController();
-      this.virtualTime = Math.max(this.virtualTime, entry.tag);
+      const group = this.nextGroup();
       this.busy++;
-      this.running++;
-      try {
-        entry.listener.started?.();
-      } catch {
-        // see finish()
+      for (const entry of group) {
+        entry.state = "running";
+        entry.controller = new AbortController();
+        this.virtualTime = Math.max(this.virtualTime, entry.tag);
+        this.running++;
+        try {
+          entry.listener.started?.();
+        } catch {
+          // see finish()
+        }
       }
-      const signal = entry.controller.signal;
       Promise.resolve()
-        .then(() => this.worker(entry.spec.payload, signal))
+        .then(() => this.runGroup(group))
         .then(
-          (result) => this.finish(entry, { ok: true, result }),
-          (error: unknown) =>
-            this.finish(
-              entry,
-              // A failure the person can act on keeps its code and sentence; anything else is ours.
-              error instanceof JobFailure
-                ? { ok: false, code: error.code, message: error.message }
-                : {
-                    ok: false,
-                    code: "internal",
-                    message: `The server failed while generating (${error instanceof Error ? error.message : String(error)}).`,
-                  },
-            ),
+          (results) => group.forEach((entry, i) => this.settleRun(entry, results[i] ?? { ok: false, error: new Error("no result for this request") })),
+          (error: unknown) => group.forEach((entry) => this.settleRun(entry, { ok: false, error })),
         )
         .finally(() => {
           this.busy--;
@@ -227,5 +239,51 @@ export class RequestQueue<P, R> {
           this.afterChange();
         });
     }
+  }
+
+  /** The head of the line, plus (when batching) the waiting requests that may share its run. */
+  private nextGroup(): Entry<P, R>[] {
+    const head = this.waiting.shift()!;
+    const key = this.batching && this.options.maxBatch > 1 ? this.batching.key(head.spec.payload) : null;
+    if (key === null) return [head];
+    const group = [head];
+    let images = this.batching!.size(head.spec.payload);
+    for (let i = 0; i < this.waiting.length && images < this.options.maxBatch; ) {
+      const e = this.waiting[i];
+      const size = this.batching!.size(e.spec.payload);
+      if (this.batching!.key(e.spec.payload) === key && images + size <= this.options.maxBatch) {
+        group.push(e);
+        images += size;
+        this.waiting.splice(i, 1);
+      } else i++;
+    }
+    return group;
+  }
+
+  private async runGroup(group: Entry<P, R>[]): Promise<MemberResult<R>[]> {
+    if (group.length === 1) {
+      const [e] = group;
+      try {
+        return [{ ok: true, result: await this.worker(e.spec.payload, e.controller!.signal) }];
+      } catch (error) {
+        return [{ ok: false, error }];
+      }
+    }
+    return this.batching!.run(
+      group.map((e) => e.spec.payload),
+      group.map((e) => e.controller!.signal),
+    );
+  }
+
+  private settleRun(entry: Entry<P, R>, r: MemberResult<R>): void {
+    if (r.ok) return this.finish(entry, { ok: true, result: r.result });
+    const error = r.error;
+    this.finish(
+      entry,
+      // A failure the person can act on keeps its code and sentence; anything else is ours.
+      error instanceof JobFailure
+        ? { ok: false, code: error.code, message: error.message }
+        : { ok: false, code: "internal", message: `The server failed while generating (${error instanceof Error ? error.message : String(error)}).` },
+    );
   }
 }

@@ -70,6 +70,7 @@ program
   .option("--default-pack <name>", "pack used when a request names none (or $PHOTOTYPE_DEFAULT_PACK)", env.PHOTOTYPE_DEFAULT_PACK)
   .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
   .option("--max-waiting <n>", "requests that may wait in the queue", int("max-waiting", 1, 10000), 32)
+  .option("--max-batch <n>", "images that waiting requests of one pack may share in one run (1: one request at a time)", int("max-batch", 1, 64), 8)
   .addOption(providerOption())
   .action(async (o) => {
     let server;
@@ -81,7 +82,7 @@ program
         packsDir: packsDir(o.packs),
         defaultPack: o.defaultPack,
         provider: o.provider as ProviderPreference,
-        queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting },
+        queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting, maxBatch: o.maxBatch },
       });
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);

@@ -5,7 +5,8 @@ import * as ort from "onnxruntime-node";
 import { encode as encodePng } from "fast-png";
 import { performance } from "node:perf_hooks";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
-import { generate, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
+import { generate, GenerationAborted, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
+import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
 import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
 import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
@@ -22,7 +23,7 @@ import {
   type SessionSettings,
 } from "./pipeline/runtime.ts";
 import { NO_STROKE, type Capability, type ErrorCode, type PackInfo, type Parsed, type Warning } from "./protocol.ts";
-import { RequestQueue, type QueueOptions } from "./queue.ts";
+import { RequestQueue, type Batching, type MemberResult, type QueueOptions } from "./queue.ts";
 import type { Logger } from "./log.ts";
 
 export interface EngineOptions {
@@ -176,7 +177,44 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     );
     return { kind: "generate", ...out, timings: { ...decode, ...out.timings }, pack: job.pack };
   };
-  const queue = new RequestQueue<Job, JobResult>(worker, { concurrency: concurrencyFor(provider.provider), ...options.queue });
+  // Waiting drawn-layout requests of one pack share a run (batch.ts); if that run fails, each runs
+  // alone, so one bad request cannot fail the others.
+  const batching: Batching<Job, JobResult> = {
+    key: (job) => (job.task.kind === "generate" && asDrawnRequest(job.task.input) ? `generate\u0000${job.pack}` : null),
+    size: (job) => (job.task.kind === "generate" ? job.task.input.variations : 1),
+    run: async (jobs, signals) => {
+      const rt = runtimes.get(jobs[0].pack);
+      const started = performance.now();
+      try {
+        if (!rt) throw new Error(`pack ${jobs[0].pack} is not loaded`);
+        const inputs = jobs.map((j) => asDrawnRequest((j.task as { input: GenerateInput }).input)!);
+        const outs = await generateBatch(
+          rt,
+          inputs,
+          jobs.map((j, i) => ({ signal: signals[i], onStage: (stage: VisibleStage) => j.onStage?.(stage) })),
+        );
+        const images = inputs.reduce((a, r) => a + r.variations, 0);
+        log.info(`generated ${jobs.map((j) => j.requestId).join(", ")} in one run: pack=${jobs[0].pack} n=${images} in ${(performance.now() - started).toFixed(1)} ms`);
+        return outs.map((out, i): MemberResult<JobResult> => {
+          const decode: Record<string, number> = jobs[i].decodeMs !== undefined ? { decode: Math.round(jobs[i].decodeMs! * 100) / 100 } : {};
+          return { ok: true, result: { kind: "generate", ...out, timings: { ...decode, ...out.timings }, pack: jobs[i].pack } };
+        });
+      } catch (e) {
+        if (!(e instanceof GenerationAborted)) log.warn(`batched run of ${jobs.length} failed (${(e as Error).message}); running them one by one`);
+        const results: MemberResult<JobResult>[] = [];
+        for (let i = 0; i < jobs.length; i++) {
+          try {
+            if (signals[i].aborted) throw new GenerationAborted();
+            results.push({ ok: true, result: await worker(jobs[i], signals[i]) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+        return results;
+      }
+    },
+  };
+  const queue = new RequestQueue<Job, JobResult>(worker, { concurrency: concurrencyFor(provider.provider), ...options.queue }, batching);
 
   const packInfos = (): PackInfo[] =>
     [...runtimes.values()].map(({ pack: { manifest: m }, sessions }) => {
@@ -328,7 +366,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   log.info(
     `execution provider: ${provider.provider}; ` +
       `${settings.intraOpNumThreads} intra-op threads, graph optimisation ${settings.graphOptimizationLevel}, ` +
-      `concurrency ${queue.options.concurrency}`,
+      `concurrency ${queue.options.concurrency}, batches of up to ${queue.options.maxBatch} image(s)`,
   );
   log.info(`packs: ${[...runtimes.keys()].join(", ") || "none"} (default ${chosen.name ?? "none"}) from ${registry.root}`);
   return { registry, runtimes, provider, defaultPack: chosen.name, queue, decoder, packInfos, prepare, prepareInvert, close };

@@ -88,6 +88,12 @@ describe("faults", () => {
     const warm = await openClient(server);
     warm.send(generate("warm", { variations: 8 }));
     await warm.result("warm");
+    // Waiting requests share runs (batching), so warm the arenas at the mixed batch shapes too.
+    for (let round = 0; round < 3; round++) {
+      const burst = await Promise.all(Array.from({ length: 8 }, () => openClient(server)));
+      await Promise.all(burst.map((c, k) => (c.send(generate(`warm-${round}-${k}`, { variations: 1 + ((k + round) % 3) })), c.result(`warm-${round}-${k}`))));
+      await Promise.all(burst.map((c) => c.close()));
+    }
     for (let i = 0; i < 50; i++) warm.send(badMessage(i)[0]);
     await waitFor("warm-up answers", () => warm.messages.filter((m) => m.type === "error").length === 50);
     await warm.close();

@@ -1,11 +1,14 @@
-// npm run bench [-- --requests 60 --clients 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol --json FILE]
+// npm run bench [-- --requests 60 --clients 1,8,32 --max-batch 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol --json FILE]
 //
-// Starts a real server (child process, loopback, default pack unless --pack) and measures
-// mask-in -> PNG-out latency over the WebSocket for 1 client and for N concurrent clients,
-// per-stage timings and throughput; then the protocol encodings (base64 JSON vs binary
-// frames) and the effect of ONNX Runtime session options on the pipeline in-process.
+// Starts two real servers (child processes, loopback, default pack unless --pack): one running one
+// request at a time (--max-batch 1, the behaviour before batching) and one batching waiting
+// requests (--max-batch N). Measures mask-in -> PNG-out latency over the WebSocket and throughput
+// for each number of concurrent clients, the two servers taking turns so that both see the same
+// machine load; prints their ratios, per-stage timings and images per run. Then the protocol
+// encodings (base64 JSON vs binary frames) and ONNX Runtime session options in-process.
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -21,7 +24,8 @@ const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
     requests: { type: "string", default: "60" },
-    clients: { type: "string", default: "8" },
+    clients: { type: "string", default: "1,8,32" },
+    "max-batch": { type: "string", default: "8" },
     variations: { type: "string", default: "1" },
     packs: { type: "string", default: resolve(ROOT, "models/packs") },
     pack: { type: "string" },
@@ -32,7 +36,8 @@ const { values: args } = parseArgs({
   },
 });
 const REQUESTS = Number(args.requests);
-const CLIENTS = Number(args.clients);
+const CLIENTS = args.clients!.split(",").map(Number);
+const MAX_BATCH = Number(args["max-batch"]);
 const VARIATIONS = Number(args.variations);
 
 const quantile = (xs: number[], q: number) => {
@@ -43,24 +48,44 @@ const ms = (x: number) => x.toFixed(1);
 
 const auth: Record<string, string> = {};
 
-async function startChild(): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/cli.ts", "serve", "--port", "0", "--packs", args.packs!, ...(args.pack ? ["--default-pack", args.pack] : [])], {
+interface Child {
+  child: ChildProcess;
+  url: string;
+  wsUrl: string;
+  /** Images per network run, from the server's log lines since the last reset. */
+  runSizes: number[];
+}
+
+async function startChild(maxBatch: number): Promise<Child> {
+  const runSizes: number[] = [];
+  const cli = ["server/cli.ts", "serve", "--port", "0", "--max-batch", String(maxBatch), "--max-waiting", "64", "--packs", args.packs!];
+  const child = spawn(process.execPath, ["--import", "tsx", ...cli, ...(args.pack ? ["--default-pack", args.pack] : [])], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "pipe"],
   });
   let log = "";
   const url = await new Promise<string>((ok, fail) => {
+    let partial = "";
     child.stderr!.on("data", (d: Buffer) => {
       log += d.toString();
       const m = log.match(/listening on (http:\/\/\S+)/);
       if (m) ok(m[1]);
+      // After start-up only the run lines are kept: "generated ... n=K" (one or several requests).
+      const text = partial + d.toString();
+      const lines = text.split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const n = line.match(/ generated .* n=(\d+)/);
+        if (n) runSizes.push(Number(n[1]));
+      }
+      if (log.length > 100_000) log = log.slice(-10_000);
     });
     child.once("exit", (code) => fail(new Error(`server exited (${code}):\n${log}`)));
   });
-  for (const line of log.split("\n")) if (/execution provider|packs:/.test(line)) console.log(`server: ${line.replace(/^\S+ info /, "")}`);
+  for (const line of log.split("\n")) if (/execution provider|packs:/.test(line)) console.log(`server (max-batch ${maxBatch}): ${line.replace(/^\S+ info /, "")}`);
   // The pairing code, found where the server keeps it (it has made it by now).
   auth.authorization = `Bearer ${loadOrCreateSecret().code}`;
-  return { child, url, wsUrl: url.replace("http", "ws") + "/ws" };
+  return { child, url, wsUrl: url.replace("http", "ws") + "/ws", runSizes };
 }
 
 interface Sample {
@@ -97,20 +122,23 @@ interface Row {
 const jsonRows: Row[] = [];
 let jsonStages: Record<string, number> = {};
 
-function summarise(label: string, samples: Sample[], wallMs: number): string[] {
-  const lat = samples.map((s) => s.latency);
-  const images = samples.length * VARIATIONS;
-  const stages = Object.keys(samples[0].timings);
-  jsonRows.push({ clients: label, requests: samples.length, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), throughput: images / (wallMs / 1000) });
-  if (label === "1") jsonStages = Object.fromEntries(stages.map((k) => [k, quantile(samples.map((s) => s.timings[k]), 0.5)]));
-  const stageP50 = stages.map((k) => `${k} ${ms(quantile(samples.map((s) => s.timings[k]), 0.5))}`).join(", ");
-  return [`| ${label} | ${samples.length} | ${ms(quantile(lat, 0.5))} | ${ms(quantile(lat, 0.95))} | ${(images / (wallMs / 1000)).toFixed(1)} |`, `  stages p50 (ms): ${stageP50}`];
+/** `clients` clients at once, each sending `per` requests one after another. */
+async function runClients(wsUrl: string, request: (seed: number) => object, clients: number, per: number, tag: string): Promise<{ samples: Sample[]; wallMs: number }> {
+  const t0 = performance.now();
+  const samples = (await Promise.all(Array.from({ length: clients }, (_, c) => runClient(wsUrl, (i) => request(1000 * c + i), per, `${tag}-c${c}`)))).flat();
+  return { samples, wallMs: performance.now() - t0 };
 }
 
 async function benchServer(): Promise<void> {
-  const { child, url, wsUrl } = await startChild();
+  const modes = [
+    { label: "one at a time", maxBatch: 1 },
+    { label: `batched (max ${MAX_BATCH})`, maxBatch: MAX_BATCH },
+  ];
+  const servers: Child[] = [];
   try {
-    const packs = (await (await fetch(`${url}/packs`, { headers: auth })).json()) as PacksResponse;
+    for (const m of modes) servers.push(await startChild(m.maxBatch));
+    const [plain, batched] = servers;
+    const packs = (await (await fetch(`${batched.url}/packs`, { headers: auth })).json()) as PacksResponse;
     const info = packs.packs.find((p) => p.name === (args.pack ?? packs.defaultPack))!;
     const R = info.resolution;
     const mask = bytesToBase64(faceLayout(info.classes as never, R));
@@ -122,42 +150,60 @@ async function benchServer(): Promise<void> {
       variations: VARIATIONS,
       mode: "final",
     });
+    const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
     console.log(`\n## Latency: pack ${info.name} (${R} px), ${VARIATIONS} image(s) a request, mask in -> PNG out over the WebSocket\n`);
-    await runClient(wsUrl, request, 5, "warm");
+    console.log(`load average at start (1/5/15 min): ${load()}, ${availableParallelism()} cores\n`);
+    // Warm both: a few requests alone, then one burst so the batched shapes have run once.
+    for (const s of servers) {
+      await runClient(s.wsUrl, request, 5, "warm");
+      await runClients(s.wsUrl, request, Math.max(...CLIENTS), 1, "warm");
+    }
 
-    const lines = ["| clients | requests | p50 ms | p95 ms | images/s |", "|---|---|---|---|---|"];
+    const lines = ["| clients | server | requests | p50 ms | p95 ms | images/s | images a run |", "|---|---|---|---|---|---|---|"];
+    const ratios = ["| clients | throughput, batched / one at a time | p50, batched / one at a time | p95, batched / one at a time |", "|---|---|---|---|"];
     const notes: string[] = [];
-    let t0 = performance.now();
-    const one = await runClient(wsUrl, request, REQUESTS, "one");
-    let [row, stages] = summarise("1", one, performance.now() - t0);
-    lines.push(row);
-    notes.push(`1 client: ${stages}`);
+    for (const clients of CLIENTS) {
+      const per = clients === 1 ? REQUESTS : Math.max(3, Math.round(REQUESTS / clients));
+      const got: { p50: number; p95: number; tput: number }[] = [];
+      for (const [i, s] of servers.entries()) {
+        s.runSizes.length = 0;
+        const { samples, wallMs } = await runClients(s.wsUrl, request, clients, per, `m${i}-n${clients}`);
+        const lat = samples.map((x) => x.latency);
+        const tput = (samples.length * VARIATIONS) / (wallMs / 1000);
+        const perRun = s.runSizes.length ? s.runSizes.reduce((a, b) => a + b, 0) / s.runSizes.length : NaN;
+        got.push({ p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), tput });
+        lines.push(`| ${clients} | ${modes[i].label} | ${samples.length} | ${ms(quantile(lat, 0.5))} | ${ms(quantile(lat, 0.95))} | ${tput.toFixed(1)} | ${perRun.toFixed(1)} |`);
+        // The JSON rows keep their old labels for the default (batched) server.
+        const label = s === batched ? String(clients) : `${clients} (one at a time)`;
+        jsonRows.push({ clients: label, requests: samples.length, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), throughput: tput });
+        const stages = Object.keys(samples[0].timings);
+        if (s === batched && clients === 1) jsonStages = Object.fromEntries(stages.map((k) => [k, quantile(samples.map((x) => x.timings[k]), 0.5)]));
+        notes.push(`${clients} client(s), ${modes[i].label}: ${stages.map((k) => `${k} ${ms(quantile(samples.map((x) => x.timings[k]), 0.5))}`).join(", ")}`);
+      }
+      const [a, b] = got;
+      ratios.push(`| ${clients} | ${(b.tput / a.tput).toFixed(2)} | ${(b.p50 / a.p50).toFixed(2)} | ${(b.p95 / a.p95).toFixed(2)} |`);
+    }
 
-    t0 = performance.now();
-    const per = Math.max(1, Math.round(REQUESTS / CLIENTS));
-    const many = (await Promise.all(Array.from({ length: CLIENTS }, (_, c) => runClient(wsUrl, (i) => request(1000 * c + i), per, `c${c}`)))).flat();
-    [row, stages] = summarise(String(CLIENTS), many, performance.now() - t0);
-    lines.push(row);
-    notes.push(`${CLIENTS} clients: ${stages}`);
-
-    // HTTP for comparison: one script posting raw class-id bytes, PNG back.
+    // HTTP for comparison: one script posting raw class-id bytes, PNG back (the default server).
     const raw = new Uint8Array(base64ToBytes(mask));
     const http: number[] = [];
-    t0 = performance.now();
+    const t0 = performance.now();
     for (let i = 0; i < REQUESTS; i++) {
       const s = performance.now();
-      const res = await fetch(`${url}/generate?seed=${i}&variations=${VARIATIONS}`, { method: "POST", body: raw, headers: auth });
+      const res = await fetch(`${batched.url}/generate?seed=${i}&variations=${VARIATIONS}`, { method: "POST", body: raw, headers: auth });
       await res.arrayBuffer();
       http.push(performance.now() - s);
     }
     const httpWall = performance.now() - t0;
-    lines.push(`| 1 (HTTP POST) | ${REQUESTS} | ${ms(quantile(http, 0.5))} | ${ms(quantile(http, 0.95))} | ${((REQUESTS * VARIATIONS) / (httpWall / 1000)).toFixed(1)} |`);
+    lines.push(`| 1 (HTTP POST) | ${modes[1].label} | ${REQUESTS} | ${ms(quantile(http, 0.5))} | ${ms(quantile(http, 0.95))} | ${((REQUESTS * VARIATIONS) / (httpWall / 1000)).toFixed(1)} | |`);
     jsonRows.push({ clients: "1 (HTTP POST)", requests: REQUESTS, p50: quantile(http, 0.5), p95: quantile(http, 0.95), throughput: (REQUESTS * VARIATIONS) / (httpWall / 1000) });
-    if (args.json) writeFileSync(args.json, JSON.stringify({ pack: info.name, resolution: R, variations: VARIATIONS, rows: jsonRows, stages: jsonStages }, null, 2));
+    if (args.json) writeFileSync(args.json, JSON.stringify({ pack: info.name, resolution: R, variations: VARIATIONS, maxBatch: MAX_BATCH, rows: jsonRows, stages: jsonStages }, null, 2));
     console.log(lines.join("\n"));
-    console.log("\n" + notes.join("\n"));
+    console.log("\n" + ratios.join("\n"));
+    console.log(`\nload average at end (1/5/15 min): ${load()}`);
+    console.log("\nstage p50 (ms; a batched request reports its whole run's stages):\n" + notes.join("\n"));
   } finally {
-    child.kill("SIGTERM");
+    for (const s of servers) s.child.kill("SIGTERM");
   }
 }
 

@@ -89,8 +89,12 @@ def _layout_section(r):
 
 def _realism_section(r):
     out = ["## Realism (not FID)", "",
-           f"Feature network: **{r['feature_net']}**. Its blocks keep their ImageNet weights; nothing in it was trained on faces "
-           "or by this project. Distances are between each set of outputs and the "
+           f"Feature network: **{r['feature_net']}**. Blocks 0-10 of the MobileNetV2 that the npm package nsfwjs (MIT) ships keep "
+           "their ImageNet weights (its authors fine-tuned only from block 11 on); nothing in them was trained on faces or by this "
+           "project (`models/train/mobilenet_features.py`, checked against tfjs to 1e-5). Input: images in [-1, 1] as Keras "
+           "MobileNetV2 expects, resized to 224 px, the size its weights and BatchNorm statistics were trained at. Features: "
+           "block 5 (28 x 28, texture and sharpness) and block 10 (14 x 14, the deepest ImageNet block), each average-pooled: "
+           "D = 128, small enough for covariances from about 1,000 samples. Distances are between each set of outputs and the "
            f"{r['test_images']} real `test/` photos at the pack's resolution ({r['resolution']} px), and the floor is "
            f"{r['floor_train_images']} real `train/` photos against the same `test/` photos, at the same resolution, in the same "
            "space. Names say the space: FD-MobileNetV2 is not FID, and only numbers from the same network compare. KID (x 1000) "

@@ -1,6 +1,6 @@
 """Every network Phototype trains, in one file.
 
-Generator interface (both architectures): mapping(z, psi) -> w; g1(w) -> (F, style); g2(F, style) -> RGB.
+Generator interface (every architecture): mapping(z, psi) -> w; g1(w) -> (F, style); g2(F, style) -> RGB.
 The split at F is what the method rearranges; `style` is the global path g2 keeps from the source.
 """
 import math
@@ -189,12 +189,91 @@ class FastGenerator(nn.Module):
         return self.g2(f, s)
 
 
+def _up2(x):
+    # Bilinear, not nearest: nearest doubling leaves a 2x2 block grid that a few 3x3 convs never fully hide.
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
+class _ConvGLU(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(nn.Conv2d(cin, cout * 2, 3, padding=1, bias=False), nn.BatchNorm2d(cout * 2), nn.GLU(1))
+
+
+class _SynthBlock(nn.Module):
+    """Two conv-BN-GLU layers (after a bilinear x2 when `up`); in g2 a per-channel gate from the style
+    between them, as FastGAN's skip-layer excitation does, but from the global code rather than a map."""
+
+    def __init__(self, cin, cout, up=True, style_dim=0):
+        super().__init__()
+        self.up = up
+        self.conv1, self.conv2 = _ConvGLU(cin, cout), _ConvGLU(cout, cout)
+        self.gate = nn.Sequential(nn.Linear(style_dim, cout), nn.SiLU(), nn.Linear(cout, cout), nn.Sigmoid()) if style_dim else None
+
+    def forward(self, x, style=None):
+        x = self.conv1(_up2(x) if self.up else x)
+        if self.gate is not None:
+            x = x * self.gate(style)[:, :, None, None]
+        return self.conv2(x)
+
+
+class BlendGenerator(nn.Module):
+    """FastGAN-style generator with room to blend after the split ("fastgan-blend").
+
+    g1: w -> 4x4 -> two-conv blocks up to the split; F is the last block's output, ungated, so every
+    sample's face parts live in one shared feature space (what k-means clusters and the rearranger moves).
+    style = w: the whole per-sample code, applied only in g2, as per-channel gates in every g2 block.
+    g2: a block at the split's own size (seams can blend over ~5 F cells before any upsampling), then
+    one bilinear-up block per octave to the output, then RGB.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.res, self.split = cfg["resolution"], cfg["split"]
+        self.z_dim = self.w_dim = self.style_dim = cfg["z_dim"]
+        c4 = _channels(cfg, 4)
+        self.init = nn.Sequential(nn.ConvTranspose2d(self.z_dim, c4 * 2, 4, bias=False), nn.BatchNorm2d(c4 * 2), nn.GLU(1))
+        self.g1_blocks, self.g2_blocks = nn.ModuleList(), nn.ModuleList()
+        cin, r = c4, 8
+        while r <= self.split:
+            self.g1_blocks.append(_SynthBlock(cin, _channels(cfg, r)))
+            cin, r = _channels(cfg, r), r * 2
+        self.feature_channels = cin
+        self.g2_blocks.append(_SynthBlock(cin, cin, up=False, style_dim=self.style_dim))
+        while r <= self.res:
+            self.g2_blocks.append(_SynthBlock(cin, _channels(cfg, r), style_dim=self.style_dim))
+            cin, r = _channels(cfg, r), r * 2
+        self.to_rgb = nn.Conv2d(cin, 3, 3, padding=1)
+        self.register_buffer("w_avg", torch.zeros(self.z_dim))
+
+    def mapping(self, z, psi=1.0):
+        # As FastGAN-lite: no mapping network; truncation scales the normalised latent.
+        return psi * z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+
+    def g1(self, w):
+        x = self.init(w[:, :, None, None])
+        for b in self.g1_blocks:
+            x = b(x)
+        return x, w
+
+    def g2(self, feats, style):
+        x = feats
+        for b in self.g2_blocks:
+            x = b(x, style)
+        return torch.tanh(self.to_rgb(x))
+
+    def forward(self, z, psi=1.0):
+        f, s = self.g1(self.mapping(z, psi))
+        return self.g2(f, s)
+
+
 def make_generator(cfg):
     arch = cfg.get("arch", "stylegan2")
     if arch == "stylegan2":
         return StyleGenerator(cfg)
     if arch == "fastgan":
         return FastGenerator(cfg)
+    if arch == "fastgan-blend":
+        return BlendGenerator(cfg)
     raise ValueError(f"unknown generator arch {arch}")
 
 

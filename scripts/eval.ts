@@ -17,7 +17,7 @@ import { closePackRuntime, defaultSessionSettings, openPackRuntime } from "../se
 import { PYTHON } from "./python.ts";
 import { layoutOutputs, rearrangerPairs, unconditionalOutputs } from "./eval-sets.ts";
 import { DETECTOR_INPUT, FACE_SCORE_THRESHOLD, faceRate, openFaceDetector } from "./face-detection.ts";
-import { CROP, EMBEDDER_INPUT, openFaceEmbedder } from "./face-identity.ts";
+import { CROP, EMBEDDER_INPUT, mirrorRgb, openFaceEmbedder } from "./face-identity.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -134,7 +134,7 @@ if (!args["no-faces"]) {
   const px = R * R * 3;
   for (let i = 0; i < real.length / px; i++) {
     views.set(real.subarray(i * px, (i + 1) * px), 2 * i * px);
-    views.set(mirror(real.subarray(i * px, (i + 1) * px), R), (2 * i + 1) * px);
+    views.set(mirrorRgb(real.subarray(i * px, (i + 1) * px), R), (2 * i + 1) * px);
   }
   const realEmb = await embedder.embed(views, R);
   writeFileSync(join(work, "embeddings-real.bin"), pack32(realEmb));
@@ -153,10 +153,3 @@ if (!smoke && !args.out) scoreArgs.push("--pack-metrics");
 await python("score", scoreArgs);
 console.log(`wrote ${out}`);
 
-function mirror(rgb: Uint8Array, res: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let y = 0; y < res; y++) {
-    for (let x = 0; x < res; x++) out.set(rgb.subarray((y * res + x) * 3, (y * res + x) * 3 + 3), (y * res + (res - 1 - x)) * 3);
-  }
-  return out;
-}

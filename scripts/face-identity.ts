@@ -66,6 +66,15 @@ export function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): numb
  * tf.image.cropAndResize's terms, corner pixel indices over side - 1, placed so output pixel i samples
  * where a plain half-pixel-centre bilinear resize of the crop would.
  */
+/** A square HWC RGB image mirrored left-right: a second view of the same face. */
+export function mirrorRgb(rgb: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) out.set(rgb.subarray((y * size + size - 1 - x) * 3, (y * size + size - x) * 3), (y * size + x) * 3);
+  }
+  return out;
+}
+
 export function cropBox(res: number, crop: number, centreY = 0.5, out = EMBEDDER_INPUT): [number, number, number, number] {
   const step = (crop * res) / out;
   // clamped: cropAndResize fills samples outside the image with 0 where a resize repeats the edge

@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from common import data_root, load_config, run_main, seed_everything
+from common import autocast_for, data_root, load_config, run_main, seed_everything
 from data import training_images
 from model import Discriminator, make_generator
 from train_generator import gan_step, make_optimisers, real_batch
@@ -41,7 +41,7 @@ def setup(cfg, autocast, channels_last, compiled):
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     G, D = make_generator(gcfg).to(memory_format=fmt), Discriminator(gcfg).to(memory_format=fmt)
     opt_g, opt_d = make_optimisers(G, D, tc)
-    ctx = lambda: torch.autocast("cpu", torch.bfloat16, enabled=autocast == "bf16")
+    ctx = autocast_for(tc, torch.device("cpu"))
     Gs, Ds = (torch.compile(G), torch.compile(D)) if compiled else (G, D)
     return dict(G=Gs, D=Ds, D_r1=D, opt_g=opt_g, opt_d=opt_d, tc=tc, gen=gen, fmt=fmt, ctx=ctx)
 

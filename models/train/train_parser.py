@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from augment import augment_pair, resolution_jitter
 from classes import NUM_CLASSES
-from common import JsonLog, StageState, UserError, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import JsonLog, StageState, UserError, autocast_for, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from data import load_split, to_float
 from metrics import confusion, miou, pixel_accuracy
 from model import FaceParser
@@ -76,13 +76,13 @@ def main(argv=None):
         print(f"{state.path} is already trained ({state.step} steps): {state.loaded.get('metrics')}")
         return
     log = JsonLog(out_dir / f"{args.out}.log.jsonl")
+    autocast = autocast_for(pc, torch.device("cpu"))  # the parser trains on the CPU
     while state.step < pc["steps"]:
         idx = torch.randint(len(tr_i), (pc["batch"],), generator=gen)
         x, m = augment_pair(to_float(tr_i[idx]), tr_m[idx], gen)
         if pc.get("resolution_jitter"):
             x = resolution_jitter(x, gen, pc["resolution_jitter"])
-        # bf16 autocast: 3-4x faster steps on this CPU (measured); weights and the eval stay fp32.
-        with torch.autocast("cpu", torch.bfloat16, enabled=pc.get("autocast") == "bf16"):
+        with autocast():
             loss = F.cross_entropy(parser(x).float(), m)
         opt.zero_grad(set_to_none=True)
         loss.backward()

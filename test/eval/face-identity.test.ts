@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cosineDistance, cropBox, embedFile, openFaceEmbedder, summarize, type FaceEmbedder } from "../../scripts/face-identity.ts";
+import { cosineDistance, cropBox, embedFile, mirrorRgb, openFaceEmbedder, summarize, type FaceEmbedder } from "../../scripts/face-identity.ts";
 import type { PackClass } from "../../server/pack/schema.ts";
 import { faceLayout, type FacePose } from "../server/helpers.ts";
 import { syntheticFace } from "../server/images.ts";
@@ -32,12 +32,6 @@ function halve(rgb: Uint8Array, size: number): Uint8Array {
     const at = (yy: number, xx: number) => rgb[(yy * size + xx) * 3 + c];
     out[(y * h + x) * 3 + c] = Math.round((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4);
   }
-  return out;
-}
-
-function mirror(rgb: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out.set(rgb.subarray((y * size + size - 1 - x) * 3, (y * size + size - x) * 3), (y * size + x) * 3);
   return out;
 }
 
@@ -95,7 +89,7 @@ describe("openFaceEmbedder (faceres on WASM)", () => {
     const a128 = face(A_COLOURS, A_POSE, 128, 1);
     const a = halve(a128, 128);
     const b = face(B_COLOURS, B_POSE, 64, 2);
-    const [ea, eaMirror, eb] = await embedder.embed(pack(a, mirror(a, 64), b), 64);
+    const [ea, eaMirror, eb] = await embedder.embed(pack(a, mirrorRgb(a, 64), b), 64);
     const [ea128] = await embedder.embed(a128, 128);
     expect(ea.length).toBe(1024);
     for (const e of [ea, eaMirror, eb, ea128]) expect(e.every(Number.isFinite)).toBe(true);

@@ -1,4 +1,4 @@
-// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --no-bench --no-faces --smoke]
+// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --grids docs/results --work .cache/eval --pack-metrics --no-bench --no-faces --smoke]
 //
 // The evaluation protocol end to end: test/ layouts (exact masks and the same layouts as designer
 // shapes, prepared by models/train/evaluate.py) go through the server's own pipeline (ONNX Runtime,
@@ -30,6 +30,9 @@ const { values: args } = parseArgs({
     pairs: { type: "string" },
     out: { type: "string" },
     work: { type: "string" },
+    grids: { type: "string" },
+    // With --out, pack.json keeps its metrics unless asked: a partial run must not overwrite them.
+    "pack-metrics": { type: "boolean", default: false },
     "no-bench": { type: "boolean", default: false },
     "no-faces": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
@@ -43,7 +46,7 @@ const nSeeds = Number(args.seeds ?? (smoke ? 2 : 10));
 const nPairs = Number(args.pairs ?? (smoke ? 2 : 200));
 const work = args.work ?? (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, ".cache/eval"));
 const out = args.out ?? (smoke ? join(work, "RESULTS.md") : join(ROOT, "docs/RESULTS.md"));
-const grids = smoke ? join(work, "grids") : join(ROOT, "docs/results");
+const grids = args.grids ?? (smoke ? join(work, "grids") : join(ROOT, "docs/results"));
 const FIRST_SEED = 1000;
 const UNCONDITIONAL_SEED = 500_000; // far from the layouts' seeds
 const PAIR_SEED = 900_000;
@@ -149,7 +152,7 @@ if (!args["no-bench"] && !smoke) {
 }
 
 const scoreArgs = ["--pack-dir", pack.dir, "--out", out, "--grids", grids];
-if (!smoke && !args.out) scoreArgs.push("--pack-metrics");
+if (!smoke && (!args.out || args["pack-metrics"])) scoreArgs.push("--pack-metrics");
 await python("score", scoreArgs);
 console.log(`wrote ${out}`);
 

@@ -2,7 +2,9 @@
 
 Fréchet distance and precision/recall in the face parser's feature space (its deepest encoder map,
 average-pooled) between generated samples and the real training images. This is NOT FID: the
-feature extractor is our own 64 px parser, so only compare numbers made with the same parser.
+feature extractor is the run's own parser, so only compare numbers made with the same parser.
+Also FD in the MobileNetV2 space of the realism metric: a projected discriminator trains against
+those very features, so there it can look better than it is; read the parser column first.
 
   .venv/bin/python models/train/compare_generators.py --config faces64 runs/compare/stylegan2.pt runs/compare/fastgan.pt
 """
@@ -13,6 +15,7 @@ import torch
 
 from common import data_root, load_config, run_dir, run_main, set_threads
 from data import load_split, to_float, training_images
+import mobilenet_features
 from metrics import frechet_distance, precision_recall
 from sampling import latents, load_generator, synthesize
 from train_parser import load_parser
@@ -37,14 +40,18 @@ def main(argv=None):
     real = parser_features(parser, to_float(training_images(data_root(cfg), res)))
     test, _, _ = load_split(data_root(cfg), "test", res, with_masks=False, evaluation=True)
     floor = frechet_distance(real, parser_features(parser, to_float(test)))
-    rows = {"real_train_vs_real_test": {"fd": round(floor, 3)}}
+    train_float = to_float(training_images(data_root(cfg), res))
+    real_m = mobilenet_features.features(train_float)
+    rows = {"real_train_vs_real_test": {"fd": round(floor, 3),
+                                        "fd_mobilenet": round(frechet_distance(real_m, mobilenet_features.features(to_float(test))), 3)}}
     for path in args.checkpoints:
         G, st = load_generator(path)
         _, _, rgb = synthesize(G, latents(args.samples, G.z_dim, 2024), args.psi)
         fake = parser_features(parser, rgb)
         p, r = precision_recall(real, fake)
-        rows[path] = {"arch": st["gcfg"].get("arch"), "images_seen": st["seen"], "minutes": round(st["seconds"] / 60, 1),
-                      "fd": round(frechet_distance(real, fake), 3), "precision": round(p, 3), "recall": round(r, 3)}
+        rows[path] = {"arch": st["gcfg"].get("arch"), "d_arch": st["gcfg"].get("d_arch", "resnet"), "images_seen": st["seen"],
+                      "minutes": round(st["seconds"] / 60, 1), "fd": round(frechet_distance(real, fake), 3), "precision": round(p, 3),
+                      "recall": round(r, 3), "fd_mobilenet": round(frechet_distance(real_m, mobilenet_features.features(rgb)), 3)}
     print(json.dumps(rows, indent=2))
 
 

@@ -3,7 +3,7 @@
   .venv/bin/python models/train/make_figures.py --config faces64 --out docs/training
 
 Writes samples.png (8x8 random faces), proxy-masks.png (faces beside their proxy masks),
-rearranged.png (sources moved into three other samples' layouts), mapped-masks.png
+rearranged.png (sources moved into four other samples' layouts), mapped-masks.png
 (train/ face masks -> mapper -> proxy mask -> faces for three seeds). test/ is never used.
 """
 import argparse
@@ -23,7 +23,7 @@ from sampling import latents, load_generator, synthesize
 from train_mapper import load_mapper
 from train_rearranger import load_rearranger
 
-SCALE = 2  # upscale small images for viewing (nearest)
+VIEW = 128  # small images are upscaled to this for viewing (nearest)
 
 
 def cluster_colors(k):
@@ -75,7 +75,7 @@ def main(argv=None):
     R, _ = load_rearranger(run / "rearranger.pt")
     mapper, _ = load_mapper(run / "mapper.mask.pt")
     psi = cfg["gan"].get("truncation", 1.0)
-    size = G.res * SCALE
+    size = max(G.res, VIEW)
     colors = cluster_colors(proxy.k)
     class_colors = np.array([hex_rgb(c) for _, c in CLASSES], np.uint8)
 
@@ -89,11 +89,11 @@ def main(argv=None):
     rows = []
     for src in range(4):
         row = [rgb_tile(rgb[src], size), label_tile(p[src], colors, size)]
-        for tgt in (10, 11, 12):
+        for tgt in (10, 11, 12, 13):
             moved = R(f[src:src + 1], p[src:src + 1], p[tgt:tgt + 1])
             row += [label_tile(p[tgt], colors, size), rgb_tile(G.g2(moved, s[src:src + 1])[0], size)]
         rows.append(row)
-    grid(rows, header=["source", "its proxy", "target 1", "result", "target 2", "result", "target 3", "result"]).save(out / "rearranged.png")
+    grid(rows, header=["source", "its proxy"] + [t for i in range(1, 5) for t in (f"target {i}", "result")]).save(out / "rearranged.png")
 
     _, masks, _ = load_split(data_root(cfg, args.data), "train", G.res, with_masks=True)
     masks = masks[:6]

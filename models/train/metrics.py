@@ -82,3 +82,24 @@ def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
     return 1 - (a * b).sum(-1) / np.maximum(na * nb, 1e-12)
+
+
+def conditional_entropy(a: torch.Tensor, b: torch.Tensor) -> float:
+    """H(a | b) in bits over paired integer labels (H(a) when b is constant)."""
+    a, b = a.flatten().long(), b.flatten().long()
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    joint = torch.bincount(b * na + a, minlength=na * nb).view(nb, na).double()
+    p_b = joint.sum(1, keepdim=True)
+    p = joint / joint.sum()
+    cond = torch.where(joint > 0, joint / p_b.clamp(min=1), torch.ones_like(joint))
+    return float(-(p * torch.log2(cond)).sum())
+
+
+def missing_cluster_rate(source: torch.Tensor, target: torch.Tensor, k: int) -> float:
+    """Share of target cells whose cluster appears nowhere in the paired source sample.
+
+    source, target: [N, H, W] cluster maps; pair i's target cells read from source i."""
+    present = torch.zeros(len(source), k, dtype=torch.bool)
+    present.scatter_(1, source.flatten(1).long(), True)
+    hit = present.gather(1, target.flatten(1).long())
+    return float(1.0 - hit.float().mean())

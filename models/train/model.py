@@ -417,21 +417,37 @@ class SemanticMapper(nn.Module):
 
 # ---------------------------------------------------------------- proxy masks
 
-class ProxyAssign(nn.Module):
-    """F -> nearest k-means centroid per pixel (cosine, after per-channel standardisation)."""
+def per_sample_standardise(feats):
+    """Each channel to zero mean, unit spread within its own sample: removes a sample's overall
+    appearance (bright, dark) so what is left says where things are."""
+    mu = feats.mean((2, 3), keepdim=True)
+    sd = (feats - mu).square().mean((2, 3), keepdim=True).add(1e-6).sqrt()
+    return (feats - mu) / sd
 
-    def __init__(self, centroids, mean, std):
+
+class ProxyAssign(nn.Module):
+    """F -> nearest k-means centroid per pixel (cosine, after per-channel standardisation:
+    over all samples, or first within each sample when `per_sample`)."""
+
+    def __init__(self, centroids, mean, std, per_sample=False, raw_mean=None, raw_std=None):
         super().__init__()
+        self.per_sample = bool(per_sample)
         self.register_buffer("centroids", F.normalize(centroids.float(), dim=1))
         self.register_buffer("mean", mean.float().view(1, -1, 1, 1))
         self.register_buffer("std", std.float().view(1, -1, 1, 1))
+        # Raw F's own spread per channel, which the stages' feature losses divide by.
+        self.register_buffer("raw_mean", (mean if raw_mean is None else raw_mean).float().view(1, -1, 1, 1))
+        self.register_buffer("raw_std", (std if raw_std is None else raw_std).float().view(1, -1, 1, 1))
 
     @property
     def k(self):
         return self.centroids.shape[0]
 
+    def prepare(self, feats):
+        return per_sample_standardise(feats) if self.per_sample else feats
+
     def normalise(self, feats):
-        return F.normalize((feats - self.mean) / self.std, dim=1)
+        return F.normalize((self.prepare(feats) - self.mean) / self.std, dim=1)
 
     def similarity(self, feats):
         return torch.einsum("bchw,kc->bkhw", self.normalise(feats), self.centroids)
@@ -521,6 +537,82 @@ class Rearranger(nn.Module):
         if self.refine is not None:
             out = out + self.refine(torch.cat([out, tgt], 1))
         return out
+
+
+class LayoutRearranger(Rearranger):
+    """Rearranger v2 ("layout"): what the first one lacked, each part switchable for ablation.
+
+    - content: keys also carry the source's own features (per-sample standardised, through a 1x1
+      conv that starts at zero), so a target cell can prefer typical cells of a cluster over its edges;
+    - memory: K extra key/value slots, one per cluster (key: that cluster's embedding; value: a
+      learnt prototype feature, started at the cluster's mean F), so a target cluster the source
+      lacks reads a plausible feature instead of whatever unrelated cell is closest;
+    - locality: an explicit penalty on the squared distance between target and source positions
+      (learnt strength) instead of learnt position codes, so cluster identity comes first and,
+      within a cluster, neighbouring target cells read neighbouring source cells;
+    - a wider refiner (a dilated conv in the middle) that sees ~11 cells and can blend seams.
+    """
+
+    def __init__(self, k, channels, height, width, dim=128, heads=4, refine=3, content=True, memory=True, locality=True,
+                 prototypes=None):
+        super().__init__(k, channels, height, width, dim=dim, heads=heads, refine=0)
+        self.use_content, self.use_memory, self.use_locality = content, memory, locality
+        with torch.no_grad():  # per head, orthonormal cluster codes: a match scores 1, a mismatch 0
+            e = torch.cat([torch.linalg.qr(torch.randn(dim // heads, max(k, dim // heads)))[0][:, :k] if k <= dim // heads
+                           else F.normalize(torch.randn(dim // heads, k), dim=0) for _ in range(heads)])
+            self.q_embed.weight.copy_(e[:, :, None, None])
+            self.k_embed.weight.copy_(e[:, :, None, None])
+        self.k_content = nn.Conv2d(channels, dim, 1, bias=False)
+        nn.init.zeros_(self.k_content.weight)
+        protos = torch.zeros(k, channels) if prototypes is None else prototypes.float()
+        self.prototypes = nn.Parameter(protos.clone())
+        # In units of a same-cluster match: a memory slot starts between a same-cluster source cell
+        # (1) and another cluster's (0), so it wins only where the source lacks the cluster nearby.
+        self.memory_bias = nn.Parameter(torch.tensor(-0.5))
+        self.log_locality = nn.Parameter(torch.tensor(0.0))
+        ys, xs = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing="ij")
+        xy = torch.stack([ys.flatten(), xs.flatten()], 1)
+        self.register_buffer("dist2", torch.cdist(xy, xy).square()[None, None])
+        layers, cin = [], channels + dim
+        for i in range(refine):
+            dil = 2 if i == 1 else 1
+            layers += [nn.Conv2d(cin, channels, 3, padding=dil, dilation=dil), nn.LeakyReLU(0.2)]
+            cin = channels
+        self.refine = nn.Sequential(*layers[:-1]) if layers else None
+        if self.refine is not None:
+            nn.init.zeros_(self.refine[-1].weight)
+            nn.init.zeros_(self.refine[-1].bias)
+
+    def forward(self, feats, proxy_src, proxy_tgt, with_attention=False):
+        b, c, h, w = feats.shape
+        n, hd = h * w, self.heads
+        tgt = self.q_embed(self.onehot(proxy_tgt))
+        key = self.k_embed(self.onehot(proxy_src))
+        if self.use_content:
+            key = key + self.k_content(per_sample_standardise(feats))
+        q = self.q_proj(tgt.flatten(2).transpose(1, 2)).view(b, n, hd, -1).transpose(1, 2)
+        kk = self.k_proj(key.flatten(2).transpose(1, 2)).view(b, n, hd, -1).transpose(1, 2)
+        v = self.v_proj(feats).view(b, hd, c // hd, n).transpose(2, 3)
+        logits = q @ kk.transpose(2, 3) * self.log_scale.exp()
+        if self.use_locality:
+            logits = logits - self.log_locality.exp() * self.log_scale.exp() * self.dist2
+        if self.use_memory:
+            mem_k = self.k_proj(self.k_embed.weight[:, :, 0, 0].t()).view(1, self.k, hd, -1).permute(0, 2, 1, 3)
+            mem_v = self.v_proj(self.prototypes.t()[None, :, :, None]).view(1, hd, c // hd, self.k).transpose(2, 3)
+            mem_logits = q @ mem_k.transpose(2, 3) * self.log_scale.exp() + self.memory_bias * self.log_scale.exp()
+            logits = torch.cat([logits, mem_logits], -1)
+            v = torch.cat([v, mem_v.expand(b, -1, -1, -1)], 2)
+        attn = torch.softmax(logits, dim=-1)
+        out = self.out_proj((attn @ v).transpose(2, 3).reshape(b, c, h, w))
+        if self.refine is not None:
+            out = out + self.refine(torch.cat([out, tgt], 1))
+        return (out, attn) if with_attention else out
+
+
+def make_rearranger(arch):
+    arch = dict(arch)
+    kind = arch.pop("kind", "attention")
+    return LayoutRearranger(**arch) if kind == "layout" else Rearranger(**arch)
 
 
 # ---------------------------------------------------------------- inversion encoder

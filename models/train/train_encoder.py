@@ -12,7 +12,7 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from common import JsonLog, StageState, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import JsonLog, StageState, autocast_for, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from data import flip_batch, load_split, to_float
 from fit_proxy import load_proxy
 from model import Encoder
@@ -43,7 +43,7 @@ def reconstruction_losses(E, G, parser, proxy, x, target=None):
     out = {"pix": (rec - x).abs().mean(), "perc": perceptual(parser, rec, x)}
     if target is not None:
         tf, ts = target
-        out["feat"] = ((f - tf) / proxy.std).abs().mean()
+        out["feat"] = ((f - tf) / proxy.raw_std).abs().mean()
         out["style"] = (s - ts).abs().mean()
     return out
 
@@ -113,6 +113,7 @@ def main(argv=None):
     w = {"pix": 1.0, "perc": 1.0, "feat": 1.0, "style": 1.0}
     psi = cfg["gan"].get("truncation", 1.0)
     half = ec["batch"] // 2
+    autocast = autocast_for(ec, torch.device("cpu"))
     while state.step < ec["steps"]:
         with torch.no_grad():
             z = torch.randn(half, G.z_dim, generator=gen)
@@ -120,9 +121,10 @@ def main(argv=None):
             fake = G.g2(f, s).clamp(-1, 1)
         idx = torch.randint(len(real), (ec["batch"] - half,), generator=gen)
         photo, _ = flip_batch(to_float(real[idx]), None, torch.rand(len(idx), generator=gen) < 0.5)
-        lf = reconstruction_losses(E, G, parser, proxy, fake, (f, s))
-        lr_ = reconstruction_losses(E, G, parser, proxy, photo)
-        total = sum(w[k] * v for k, v in lf.items()) + ec["real_weight"] * sum(w[k] * v for k, v in lr_.items())
+        with autocast():
+            lf = reconstruction_losses(E, G, parser, proxy, fake, (f, s))
+            lr_ = reconstruction_losses(E, G, parser, proxy, photo)
+            total = sum(w[k] * v for k, v in lf.items()) + ec["real_weight"] * sum(w[k] * v for k, v in lr_.items())
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()

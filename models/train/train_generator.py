@@ -72,7 +72,7 @@ def gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast, D_r1=None):
     loss_d.float().backward()
     opt_d.step()
     r1 = None
-    if step % tc["r1_every"] == 0:
+    if tc["r1_gamma"] > 0 and step % tc["r1_every"] == 0:
         real_r = real.detach().requires_grad_(True)
         out = (D_r1 or D)(diff_augment(real_r, policy, gen))
         (grad,) = torch.autograd.grad(out.sum(), real_r, create_graph=True)
@@ -98,12 +98,20 @@ def gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast, D_r1=None):
             "d_real": d_real.detach().float().mean(), "d_fake": d_fake.detach().float().mean()}
 
 
+def make_discriminator(gcfg):
+    if gcfg.get("d_arch", "resnet") == "projected":
+        from projected_d import ProjectedDiscriminator  # reads nsfwjs's MobileNetV2 from node_modules
+        return ProjectedDiscriminator(gcfg)
+    return Discriminator(gcfg)
+
+
 def make_optimisers(G, D, tc):
     r1_ratio = tc["r1_every"] / (tc["r1_every"] + 1)
     # FastGAN's plain convs want a far smaller step than StyleGAN's equalized-lr layers (its paper: 2e-4, betas 0.5/0.999).
     g_lr, g_betas = tc.get("g_lr", tc["lr"]), tuple(tc.get("g_betas", tc["betas"]))
     opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=tc["lr"] * r1_ratio, betas=tuple(b ** r1_ratio for b in tc["betas"]))
+    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=tc.get("d_lr", tc["lr"]) * r1_ratio,
+                             betas=tuple(b ** r1_ratio for b in tc["betas"]))
     return opt_g, opt_d
 
 
@@ -111,8 +119,16 @@ def train(cfg, args):
     gcfg, tc = dict(cfg["generator"]), dict(cfg["gan"])
     if args.arch:
         gcfg["arch"] = args.arch
+    if args.d_arch:
+        gcfg["d_arch"] = args.d_arch
     if args.steps:
         tc["steps"] = args.steps
+    if gcfg.get("d_arch") == "projected":
+        # The paper's settings: plain convs at Adam 2e-4, no R1 (the frozen features keep D smooth).
+        tc.setdefault("d_lr", 0.0002)
+        tc["r1_gamma"] = 0.0
+    if args.r1_gamma is not None:
+        tc["r1_gamma"] = args.r1_gamma
     dev = device()
     out_dir = run_dir(cfg, args.run_dir)
     name = args.out or "generator"
@@ -125,7 +141,7 @@ def train(cfg, args):
     gen = seed_everything(tc["seed"])
     fmt = memory_format(tc)
     # channels_last before anything loads, so a resumed run has the same layouts (and kernels) as an uninterrupted one.
-    G, D = make_generator(gcfg).to(dev, memory_format=fmt), Discriminator(gcfg).to(dev, memory_format=fmt)
+    G, D = make_generator(gcfg).to(dev, memory_format=fmt), make_discriminator(gcfg).to(dev, memory_format=fmt)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     opt_g, opt_d = make_optimisers(G, D, tc)
     g_lr, g_betas = opt_g.param_groups[0]["lr"], opt_g.param_groups[0]["betas"]
@@ -192,6 +208,8 @@ def main(argv=None):
     ap.add_argument("--run-dir")
     ap.add_argument("--out", help="checkpoint name (default generator)")
     ap.add_argument("--arch", choices=["stylegan2", "fastgan", "fastgan-blend"], help="overrides the config's architecture")
+    ap.add_argument("--d-arch", choices=["resnet", "projected"], help="overrides the config's discriminator")
+    ap.add_argument("--r1-gamma", type=float, help="overrides the config's R1 weight (0: none, as projected GANs train)")
     ap.add_argument("--steps", type=int, help="train up to this many steps in total")
     ap.add_argument("--minutes", type=float, help="stop (and save) after this much wall time")
     ap.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from augment import random_theta, warp_mask
 from classes import NUM_CLASSES
-from common import JsonLog, StageState, UserError, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import JsonLog, autocast_for, StageState, UserError, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from data import downsample_mask
 from fit_proxy import load_proxy
@@ -138,10 +138,12 @@ def main(argv=None):
         rng = state.loaded["np_rng"]
     log = JsonLog(run / f"mapper.{args.kind}.log.jsonl")
     masks, proxies, images = pairs["masks"], pairs["proxies"], pairs["images"]
+    autocast = autocast_for(mc, torch.device("cpu"))
     while state.step < mc["steps"]:
         idx = torch.randint(len(masks), (mc["batch"],), generator=gen)
         cond, target = augment(args.kind, masks[idx], proxies[idx].long(), images[idx], gen, rng)
-        loss = F.cross_entropy(mapper(cond), target)
+        with autocast():
+            loss = F.cross_entropy(mapper(cond), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -5,6 +5,8 @@ For samples a, b (frozen G, frozen proxy):
   cross  F_ab = R(F_a, P_a, P_b): proxy(F_ab) follows P_b        (mask: cross-entropy on cosine logits)
          per-cluster mean features and mean colours of F_ab match a's   (style: keeps a's appearance)
   cycle  R(F_ab, P_b, P_a) ~ F_a                                  (cycle: nothing of a is lost)
+  real   g2(F_ab) judged by a discriminator (started from the generator's) against unconditional samples
+  parse  the run's face parser finds b's parts in g2(F_ab) where it finds them in b's own image
 
   .venv/bin/python models/train/train_rearranger.py --config faces64
 """
@@ -13,9 +15,10 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from common import JsonLog, StageState, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import JsonLog, StageState, autocast_for, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from fit_proxy import load_proxy
-from model import Rearranger
+from model import Discriminator, make_rearranger
+from train_parser import load_parser
 from sampling import latents, load_generator
 
 HELDOUT_SEED = 777_000
@@ -23,7 +26,7 @@ HELDOUT_SEED = 777_000
 
 def load_rearranger(path):
     st = load_stage(path, "rearranger")
-    r = Rearranger(**st["arch"])
+    r = make_rearranger(st["arch"])
     load_weights(r, st["model"], path, "rearranger checkpoint")
     return r.eval(), st
 
@@ -57,11 +60,15 @@ class Pairs:
         return f, s, self.proxy(f)
 
 
-def losses(R, G, proxy, fa, sa, pa, pb, tau):
-    std = lambda f: (f - proxy.mean) / proxy.std
+def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
+    """judges: optional (discriminator, parser). The discriminator scores g2 of rearranged features
+    against unconditional samples (realism after rearranging); the parser asks the rearranged image
+    to show the target sample's parts where that sample shows them."""
+    std = lambda f: (f - proxy.raw_mean) / proxy.raw_std
     k = proxy.k
     oh = lambda p: (p[:, None] == torch.arange(k).view(1, k, 1, 1)).float()
-    img_a = G.g2(fa, sa)
+    with torch.no_grad():
+        img_a = G.g2(fa, sa)
     f_aa = R(fa, pa, pa)
     f_ab = R(fa, pa, pb)
     f_aba = R(f_ab, pb, pa)
@@ -77,11 +84,46 @@ def losses(R, G, proxy, fa, sa, pa, pb, tau):
     up = lambda o: F.interpolate(o, size=img_a.shape[-2:], mode="nearest").flatten(2)
     color_style = style_loss(img_a.flatten(2), up(oh(pa)), img_ab.flatten(2), up(oh(pb)))
     out["style"] = feat_style + color_style
-    return out
+    if judges is not None:
+        D, parser = judges
+        out["real"] = F.softplus(-D(img_ab)).mean()
+        with torch.no_grad():
+            parts_b = parser(img_b).argmax(1)
+        out["parse"] = F.cross_entropy(parser(img_ab), parts_b)
+    return out, img_ab
+
+
+def prototypes(pairs, n=256, seed=HELDOUT_SEED + 7):
+    """Mean raw F of each proxy cluster over n samples: where the rearranger's memory slots start."""
+    f, _, p = pairs.draw(0, z=latents(n, pairs.G.z_dim, seed))
+    oh = (p[:, None] == torch.arange(pairs.proxy.k).view(1, -1, 1, 1)).float().flatten(2)
+    means, _ = region_means(f.flatten(2), oh)
+    counts = oh.sum((0, 2))[:, None]
+    return (means * oh.sum(2)[..., None]).sum(0) / counts.clamp(min=1)
+
+
+def far_neighbour_share(attn, side, far=3):
+    """Share of neighbouring target cells (right, below) whose most-attended source cells are more
+    than `far` cells apart (Chebyshev): how often copying tears the source apart. attn [B,H,N,N(+K)],
+    head 0; a memory slot counts as its own place, far from every cell."""
+    n = side * side
+    top = attn[:, 0].argmax(-1)  # [B, N]
+    y, x = top // side, top % side
+    mem = top >= n
+    grid = lambda t: t.view(-1, side, side)
+    y, x, mem = grid(y), grid(x), grid(mem)
+    shares = []
+    for dy, dx in ((0, 1), (1, 0)):
+        a = (slice(None), slice(0, side - dy), slice(0, side - dx))
+        b = (slice(None), slice(dy, side), slice(dx, side))
+        apart = torch.maximum((y[a] - y[b]).abs(), (x[a] - x[b]).abs()) > far
+        apart = apart | (mem[a] != mem[b])
+        shares.append(apart.float().mean())
+    return float(sum(shares) / 2)
 
 
 @torch.no_grad()
-def evaluate(R, pairs, n, batch=16):
+def evaluate(R, pairs, n, batch=16, parser=None):
     """On held-out pairs: does the output follow the target layout, and does it keep the source's look?
 
     agreement_*: share of pixels whose proxy label equals the target's (cross), the source's own (self),
@@ -89,11 +131,13 @@ def evaluate(R, pairs, n, batch=16):
     appearance_kept: 1 - d(source, rearranged) / d(source, other sample), with d the mean distance of
     per-cluster mean colours (clusters present in both images): 1 = looks like the source, 0 = like the other.
     self_rec_error: mean |R(F, P, P) - F| in per-channel standard deviations.
+    parts_agreement: share of pixels where the run's parser labels g2(F_ab) as it labels b's own image
+    (and, as the floor, a's image unmoved). far_neighbour_share: see far_neighbour_share.
     """
     G, proxy = pairs.G, pairs.proxy
     za = latents(n, G.z_dim, HELDOUT_SEED)
     zb = latents(n, G.z_dim, HELDOUT_SEED + 1)
-    sums = dict(cross=0.0, self=0.0, base=0.0, rec=0.0, d_kept=0.0, d_other=0.0)
+    sums = dict(cross=0.0, self=0.0, base=0.0, rec=0.0, d_kept=0.0, d_other=0.0, parts=0.0, parts_base=0.0, far=0.0)
     k = proxy.k
     oh = lambda p, size: F.interpolate((p[:, None] == torch.arange(k).view(1, k, 1, 1)).float(), size=size, mode="nearest").flatten(2)
     for i in range(0, n, batch):
@@ -104,15 +148,23 @@ def evaluate(R, pairs, n, batch=16):
         sums["cross"] += (proxy(f_ab) == pb).float().mean().item() * m
         sums["self"] += (proxy(f_aa) == pa).float().mean().item() * m
         sums["base"] += (pa == pb).float().mean().item() * m
-        sums["rec"] += ((f_aa - fa) / proxy.std).abs().mean().item() * m
+        sums["rec"] += ((f_aa - fa) / proxy.raw_std).abs().mean().item() * m
         img_a, img_ab, img_b = G.g2(fa, sa), G.g2(f_ab, sa), G.g2(fb, sb)
         size = img_a.shape[-2:]
         sums["d_kept"] += style_loss(img_a.flatten(2), oh(pa, size), img_ab.flatten(2), oh(pb, size)).item() * m
         sums["d_other"] += style_loss(img_a.flatten(2), oh(pa, size), img_b.flatten(2), oh(pb, size)).item() * m
+        if parser is not None:
+            parts_b = parser(img_b).argmax(1)
+            sums["parts"] += (parser(img_ab).argmax(1) == parts_b).float().mean().item() * m
+            sums["parts_base"] += (parser(img_a).argmax(1) == parts_b).float().mean().item() * m
+        if hasattr(R, "use_memory"):
+            sums["far"] += far_neighbour_share(R(fa, pa, pb, with_attention=True)[1], fa.shape[-1]) * m
     r = lambda x: round(x / n, 4)
     return {"agreement_cross": r(sums["cross"]), "agreement_self": r(sums["self"]), "agreement_no_rearrange": r(sums["base"]),
             "self_rec_error": r(sums["rec"]), "appearance_kept": round(1 - sums["d_kept"] / max(sums["d_other"], 1e-8), 4),
-            "heldout_pairs": n}
+            "heldout_pairs": n,
+            **({"parts_agreement": r(sums["parts"]), "parts_agreement_no_rearrange": r(sums["parts_base"])} if parser is not None else {}),
+            **({"far_neighbour_share": r(sums["far"])} if hasattr(R, "use_memory") else {})}
 
 
 def main(argv=None):
@@ -128,34 +180,63 @@ def main(argv=None):
         rc["steps"] = args.steps
     set_threads()
     run = run_dir(cfg, args.run_dir)
-    G, _ = load_generator(run / "generator.pt")
+    G, gst = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     c, h = G.feature_channels, G.split
     arch = {"k": proxy.k, "channels": c, "height": h, "width": h, "dim": rc["dim"], "heads": rc["heads"], "refine": rc["refine"]}
+    kind = rc.get("kind", "attention")
+    if kind == "layout":
+        arch.update(kind="layout", **{part: rc.get(part, True) for part in ("content", "memory", "locality")})
     gen = seed_everything(rc["seed"])
-    R = Rearranger(**arch)
-    opt = torch.optim.Adam(R.parameters(), lr=rc["lr"], betas=(0.9, 0.99))
-    state = StageState(run / "rearranger.pt", "rearranger", arch, gen, model=R, opt=opt)
-    state.resume(args.restart)
     psi = cfg["gan"].get("truncation", 1.0)
     pairs = Pairs(G, proxy, (min(psi, 0.6), 1.0))
+    R = make_rearranger(arch)
+    if kind == "layout":
+        with torch.no_grad():
+            R.prototypes.copy_(prototypes(pairs))
+    opt = torch.optim.Adam(R.parameters(), lr=rc["lr"], betas=(0.9, 0.99))
+    parts = {"model": R, "opt": opt}
+    judges = None
+    if rc.get("w_real", 0) or rc.get("w_parse", 0):
+        # Realism after rearranging: a discriminator started from the generator's own, trained to tell
+        # rearranged images from unconditional samples (what conditioning must not cost).
+        D = Discriminator(gst["gcfg"])
+        load_weights(D, gst["d"], run / "generator.pt", "generator checkpoint")
+        opt_d = torch.optim.Adam(D.parameters(), lr=rc.get("d_lr", 2e-4), betas=(0.0, 0.99))
+        parser, _ = load_parser(run / "parser.pt")
+        parser.requires_grad_(False)
+        judges = (D, parser)
+        parts.update(disc=D, opt_d=opt_d)
+    state = StageState(run / "rearranger.pt", "rearranger", arch, gen, **parts)
+    state.resume(args.restart)
     log = JsonLog(run / "rearranger.log.jsonl")
-    weights = {k: rc[f"w_{k}"] for k in ("rec", "img", "mask", "style", "cycle")}
+    weights = {k: rc.get(f"w_{k}", 0.0) for k in ("rec", "img", "mask", "style", "cycle", "real", "parse")}
+    autocast = autocast_for(rc, torch.device("cpu"))
     while state.step < rc["steps"]:
         fa, sa, pa = pairs.draw(rc["batch"], gen)
-        _, _, pb = pairs.draw(rc["batch"], gen)
-        parts = losses(R, G, proxy, fa, sa, pa, pb, rc["tau"])
-        total = sum(weights[k] * v for k, v in parts.items())
+        fb, sb, pb = pairs.draw(rc["batch"], gen)
+        img_b = G.g2(fb, sb) if judges else None
+        with autocast():
+            terms, img_ab = losses(R, G, proxy, fa, sa, pa, pb, rc["tau"], judges, img_b)
+            total = sum(weights[k] * v for k, v in terms.items())
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
+        if judges:
+            D = judges[0]
+            with autocast():
+                d_loss = F.softplus(D(img_ab.detach())).mean() + F.softplus(-D(img_b)).mean()
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            terms["d"] = d_loss.detach()
         state.tick()
         if state.step % 25 == 0 or state.step == 1:
-            log.write(step=state.step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in parts.items()})
-            print(f"rearranger step {state.step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in parts.items()), flush=True)
+            log.write(step=state.step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in terms.items()})
+            print(f"rearranger step {state.step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in terms.items()), flush=True)
         if state.step % rc["ckpt_every"] == 0:
             state.save(rc=rc)
-    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"])
+    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"], parser=judges[1] if judges else None)
     metrics["train_seconds"] = round(state.seconds, 1)
     log.write(step=state.step, **metrics)
     state.save(rc=rc, metrics=metrics)

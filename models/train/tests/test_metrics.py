@@ -159,3 +159,26 @@ def test_designer_shapes_are_flat_simple_and_keep_thin_parts():
     skin = (d == NAMES.index("skin")) | brow
     assert abs(skin.sum() - math.pi * 90 * 70) / (math.pi * 90 * 70) < 0.05
     assert np.array_equal(d, designer_shapes(mask))  # deterministic
+
+
+def test_conditional_entropy_by_hand():
+    from metrics import conditional_entropy
+    # a is a copy of b: nothing left to know.
+    b = torch.tensor([0, 0, 1, 1])
+    assert conditional_entropy(b, b) == pytest.approx(0.0)
+    # a is a fair coin within each b: one bit; unconditional on a constant b: also one bit.
+    a = torch.tensor([0, 1, 0, 1])
+    assert conditional_entropy(a, b) == pytest.approx(1.0)
+    assert conditional_entropy(a, torch.zeros(4, dtype=torch.long)) == pytest.approx(1.0)
+    # Four equally likely values, b splits them in halves: 2 bits -> 1 bit.
+    a4 = torch.tensor([0, 1, 2, 3])
+    assert conditional_entropy(a4, torch.zeros(4, dtype=torch.long)) == pytest.approx(2.0)
+    assert conditional_entropy(a4, torch.tensor([0, 0, 1, 1])) == pytest.approx(1.0)
+
+
+def test_missing_cluster_rate_by_hand():
+    from metrics import missing_cluster_rate
+    source = torch.tensor([[[0, 0], [1, 1]], [[2, 2], [2, 2]]])
+    target = torch.tensor([[[0, 1], [2, 3]], [[2, 2], [2, 0]]])
+    # Pair 0: clusters 2 and 3 are missing (2 of 4 cells); pair 1: cluster 0 missing (1 of 4).
+    assert missing_cluster_rate(source, target, 4) == pytest.approx(3 / 8)

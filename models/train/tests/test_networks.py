@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from common import load_config
-from model import Discriminator, Encoder, FaceParser, ProxyAssign, Rearranger, SemanticMapper, diff_augment, make_generator
+from model import Discriminator, Encoder, FaceParser, ProxyAssign, Rearranger, SemanticMapper, diff_augment, make_generator, make_rearranger
 from train_rearranger import losses as rearranger_losses
 
 CFG = load_config("tiny")
@@ -91,11 +91,15 @@ def test_a_few_steps_lower_each_loss():
     proxy = ProxyAssign(flat[torch.randperm(len(flat))[:8]], flat.mean(0), flat.std(0))
     pa = proxy(f[:4])
     pb = proxy(f[4:8])
-    for name in ("rec", "img", "mask", "style", "cycle"):
-        torch.manual_seed(1)
-        r = Rearranger(8, f.shape[1], 16, 16, dim=32, heads=2, refine=1)
-        a, b = _steps(r.parameters(), lambda: rearranger_losses(r, g, proxy, f[:4], s[:4], pa, pb, 0.1)[name], n=10, lr=5e-4)
-        assert b < a, f"rearranger {name} loss {a} -> {b}"
+    judges = (Discriminator(CFG["generator"]), FaceParser(base=8, depth=2).eval().requires_grad_(False))
+    img_b = g.g2(f[4:8], s[4:8])
+    for kind in ("attention", "layout"):
+        for name in ("rec", "img", "mask", "style", "cycle", "real", "parse"):
+            torch.manual_seed(1)
+            r = make_rearranger({"kind": kind, "k": 8, "channels": f.shape[1], "height": 16, "width": 16, "dim": 32, "heads": 2, "refine": 1})
+            loss = lambda: rearranger_losses(r, g, proxy, f[:4], s[:4], pa, pb, 0.1, judges, img_b)[0][name]
+            a, b = _steps(r.parameters(), loss, n=10, lr=5e-4)
+            assert b < a, f"{kind} rearranger {name} loss {a} -> {b}"
 
 
 def test_condition_renderers_look_like_user_input():

@@ -1,13 +1,18 @@
-// npm run bench [-- --requests 60 --clients 1,8,32 --max-batch 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol --json FILE]
+// npm run bench [-- --requests 60 --clients 1,8,32 --max-batch 8 --variations 1 --packs DIR --pack NAME --skip-options --skip-protocol --json FILE --engine --engine-concurrency N]
+// npm run bench:scaling   (= --engine --skip-options --skip-protocol: the table in docs/SCALING.md)
 //
 // Starts two real servers (child processes, loopback, default pack unless --pack): one running one
 // request at a time (--max-batch 1, the behaviour before batching) and one batching waiting
-// requests (--max-batch N). Measures mask-in -> PNG-out latency over the WebSocket and throughput
-// for each number of concurrent clients, the two servers taking turns so that both see the same
-// machine load; prints their ratios, per-stage timings and images per run. Then the protocol
-// encodings (base64 JSON vs binary frames) and ONNX Runtime session options in-process.
+// requests (--max-batch N). With --engine, also a real Ray Serve engine on loopback (.venv-engine,
+// test/server/engine-cluster.ts) serving the pack twice, with 1 replica (all cores' threads) and
+// with 2 (half each), and a server for each (serve --engine URL, batched). Measures mask-in ->
+// PNG-out latency over the WebSocket and throughput for each number of concurrent clients, the
+// servers taking turns so that all see the same machine load; prints their ratios, per-stage
+// timings, images per run, calls per engine run and CPU per image (server process, engine
+// processes). Then the protocol encodings (base64 JSON vs binary frames) and ONNX Runtime session
+// options in-process.
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,8 +21,9 @@ import { encode } from "fast-png";
 import { loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type SessionSettings } from "../server/pipeline/runtime.ts";
-import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type ImageResult, type PacksResponse } from "../server/protocol.ts";
+import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type HealthResponse, type ImageResult, type PacksResponse } from "../server/protocol.ts";
 import { loadOrCreateSecret } from "../server/secret.ts";
+import { engineMissing, startLocalEngine, type LocalEngine } from "../test/server/engine-cluster.ts";
 import { faceLayout, TestClient } from "../test/server/helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -31,6 +37,10 @@ const { values: args } = parseArgs({
     pack: { type: "string" },
     "skip-options": { type: "boolean", default: false },
     "skip-protocol": { type: "boolean", default: false },
+    /** Also a Ray Serve engine on loopback with 1 and 2 replicas, a server in front of each. */
+    engine: { type: "boolean", default: false },
+    /** serve --concurrency for the servers in front of the engine (default: the server's own). */
+    "engine-concurrency": { type: "string" },
     /** Also write the latency rows as JSON (npm run eval folds them into docs/RESULTS.md). */
     json: { type: "string" },
   },
@@ -56,9 +66,29 @@ interface Child {
   runSizes: number[];
 }
 
-async function startChild(maxBatch: number): Promise<Child> {
+/** CPU seconds (user + system) a process has used so far, from /proc (0 where there is none). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+interface Mode {
+  label: string;
+  maxBatch: number;
+  /** serve --engine URL: the networks run there. */
+  engine?: string;
+}
+
+async function startChild(mode: Mode): Promise<Child> {
+  const { maxBatch } = mode;
   const runSizes: number[] = [];
-  const cli = ["server/cli.ts", "serve", "--port", "0", "--max-batch", String(maxBatch), "--max-waiting", "64", "--packs", args.packs!];
+  const cli = ["server/cli.ts", "serve", "--port", "0", "--max-batch", String(maxBatch), "--max-waiting", "64", "--packs", args.packs!, ...(mode.engine ? ["--engine", mode.engine] : []),
+    ...(mode.engine && args["engine-concurrency"] ? ["--concurrency", args["engine-concurrency"]] : [])];
   const child = spawn(process.execPath, ["--import", "tsx", ...cli, ...(args.pack ? ["--default-pack", args.pack] : [])], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "pipe"],
@@ -82,7 +112,7 @@ async function startChild(maxBatch: number): Promise<Child> {
     });
     child.once("exit", (code) => fail(new Error(`server exited (${code}):\n${log}`)));
   });
-  for (const line of log.split("\n")) if (/execution provider|packs:/.test(line)) console.log(`server (max-batch ${maxBatch}): ${line.replace(/^\S+ info /, "")}`);
+  for (const line of log.split("\n")) if (/execution provider|networks run on|packs:/.test(line)) console.log(`server (${mode.label}): ${line.replace(/^\S+ info /, "")}`);
   // The pairing code, found where the server keeps it (it has made it by now).
   auth.authorization = `Bearer ${loadOrCreateSecret().code}`;
   return { child, url, wsUrl: url.replace("http", "ws") + "/ws", runSizes };
@@ -130,14 +160,31 @@ async function runClients(wsUrl: string, request: (seed: number) => object, clie
 }
 
 async function benchServer(): Promise<void> {
-  const modes = [
+  const modes: Mode[] = [
     { label: "one at a time", maxBatch: 1 },
     { label: `batched (max ${MAX_BATCH})`, maxBatch: MAX_BATCH },
   ];
   const servers: Child[] = [];
+  let engine: LocalEngine | null = null;
   try {
-    for (const m of modes) servers.push(await startChild(m.maxBatch));
-    const [plain, batched] = servers;
+    if (args.engine) {
+      const missing = engineMissing();
+      if (missing) throw new Error(`--engine: ${missing}`);
+      // The same cores either way: one replica with every core's threads, or two with half each.
+      const cores = availableParallelism();
+      const half = Math.max(1, Math.floor(cores / 2));
+      engine = await startLocalEngine(
+        [
+          { routePrefix: "/r1", replicas: 1, cpusPerReplica: cores, threads: cores },
+          { routePrefix: "/r2", replicas: 2, cpusPerReplica: half, threads: half },
+        ],
+        2 * cores,
+      );
+      console.log(`engine: Ray Serve on ${engine.url}: /r1 (1 replica x ${cores} threads), /r2 (2 replicas x ${half} threads)`);
+      modes.push({ label: "engine, 1 replica", maxBatch: MAX_BATCH, engine: `${engine.url}/r1` }, { label: "engine, 2 replicas", maxBatch: MAX_BATCH, engine: `${engine.url}/r2` });
+    }
+    for (const m of modes) servers.push(await startChild(m));
+    const batched = servers[1];
     const packs = (await (await fetch(`${batched.url}/packs`, { headers: auth })).json()) as PacksResponse;
     const info = packs.packs.find((p) => p.name === (args.pack ?? packs.defaultPack))!;
     const R = info.resolution;
@@ -159,29 +206,57 @@ async function benchServer(): Promise<void> {
       await runClients(s.wsUrl, request, Math.max(...CLIENTS), 1, "warm");
     }
 
-    const lines = ["| clients | server | requests | p50 ms | p95 ms | images/s | images a run |", "|---|---|---|---|---|---|---|"];
-    const ratios = ["| clients | throughput, batched / one at a time | p50, batched / one at a time | p95, batched / one at a time |", "|---|---|---|---|"];
+    const engineCounts = async (s: Child) => {
+      const h = (await (await fetch(`${s.url}/health`, { headers: auth })).json()) as HealthResponse;
+      return h.engine ? { calls: h.engine.calls, runs: h.engine.callsPerRun ? h.engine.calls / h.engine.callsPerRun : 0 } : null;
+    };
+    const enginePids = () => engine?.pids() ?? [];
+    const engineCpu = () => enginePids().reduce((a, p) => a + cpuSeconds(p), 0);
+    // What the engine's processes (GCS, raylet, controller, proxy, replicas) use doing nothing,
+    // taken out of its CPU per image below so that it is the cost of the images alone.
+    let idleCores = 0;
+    if (engine) {
+      const [c0, t0] = [engineCpu(), performance.now()];
+      await new Promise((r) => setTimeout(r, 5000));
+      idleCores = (engineCpu() - c0) / ((performance.now() - t0) / 1000);
+      console.log(`engine processes idle: ${(idleCores * 100).toFixed(0)} % of a core`);
+    }
+    const lines = [
+      "| clients | server | requests | p50 ms | p95 ms | images/s | images a run | calls an engine run | CPU ms an image: server / engine (less its idle use) |",
+      "|---|---|---|---|---|---|---|---|---|",
+    ];
+    const ratios = ["| clients | server | throughput / one at a time | p50 / one at a time | p95 / one at a time |", "|---|---|---|---|---|"];
     const notes: string[] = [];
     for (const clients of CLIENTS) {
       const per = clients === 1 ? REQUESTS : Math.max(3, Math.round(REQUESTS / clients));
       const got: { p50: number; p95: number; tput: number }[] = [];
       for (const [i, s] of servers.entries()) {
         s.runSizes.length = 0;
+        const countsBefore = await engineCounts(s);
+        const cpuBefore = [cpuSeconds(s.child.pid!), engineCpu()];
         const { samples, wallMs } = await runClients(s.wsUrl, request, clients, per, `m${i}-n${clients}`);
+        const cpuAfter = [cpuSeconds(s.child.pid!), engineCpu() - (idleCores * wallMs) / 1000];
+        const countsAfter = await engineCounts(s);
         const lat = samples.map((x) => x.latency);
-        const tput = (samples.length * VARIATIONS) / (wallMs / 1000);
+        const images = samples.length * VARIATIONS;
+        const tput = images / (wallMs / 1000);
         const perRun = s.runSizes.length ? s.runSizes.reduce((a, b) => a + b, 0) / s.runSizes.length : NaN;
+        const callsPerRun = countsBefore && countsAfter ? (countsAfter.calls - countsBefore.calls) / (countsAfter.runs - countsBefore.runs) : NaN;
+        const cpu = cpuAfter.map((c, k) => ((c - cpuBefore[k]) * 1000) / images);
         got.push({ p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), tput });
-        lines.push(`| ${clients} | ${modes[i].label} | ${samples.length} | ${ms(quantile(lat, 0.5))} | ${ms(quantile(lat, 0.95))} | ${tput.toFixed(1)} | ${perRun.toFixed(1)} |`);
+        lines.push(
+          `| ${clients} | ${modes[i].label} | ${samples.length} | ${ms(quantile(lat, 0.5))} | ${ms(quantile(lat, 0.95))} | ${tput.toFixed(1)} | ${perRun.toFixed(1)} | ` +
+            `${modes[i].engine ? callsPerRun.toFixed(2) : ""} | ${cpu[0].toFixed(1)} / ${modes[i].engine ? cpu[1].toFixed(1) : "-"} |`,
+        );
         // The JSON rows keep their old labels for the default (batched) server.
-        const label = s === batched ? String(clients) : `${clients} (one at a time)`;
+        const label = s === batched ? String(clients) : i === 0 ? `${clients} (one at a time)` : `${clients} (${modes[i].label})`;
         jsonRows.push({ clients: label, requests: samples.length, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), throughput: tput });
         const stages = Object.keys(samples[0].timings);
         if (s === batched && clients === 1) jsonStages = Object.fromEntries(stages.map((k) => [k, quantile(samples.map((x) => x.timings[k]), 0.5)]));
         notes.push(`${clients} client(s), ${modes[i].label}: ${stages.map((k) => `${k} ${ms(quantile(samples.map((x) => x.timings[k]), 0.5))}`).join(", ")}`);
       }
-      const [a, b] = got;
-      ratios.push(`| ${clients} | ${(b.tput / a.tput).toFixed(2)} | ${(b.p50 / a.p50).toFixed(2)} | ${(b.p95 / a.p95).toFixed(2)} |`);
+      const [a] = got;
+      for (const [i, b] of got.entries()) if (i > 0) ratios.push(`| ${clients} | ${modes[i].label} | ${(b.tput / a.tput).toFixed(2)} | ${(b.p50 / a.p50).toFixed(2)} | ${(b.p95 / a.p95).toFixed(2)} |`);
     }
 
     // HTTP for comparison: one script posting raw class-id bytes, PNG back (the default server).
@@ -204,6 +279,7 @@ async function benchServer(): Promise<void> {
     console.log("\nstage p50 (ms; a batched request reports its whole run's stages):\n" + notes.join("\n"));
   } finally {
     for (const s of servers) s.child.kill("SIGTERM");
+    await engine?.stop();
   }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for the tests, then runs all of them:
-# typecheck, vitest (server, plugin, UI in headless Chromium) and pytest (training code).
+# typecheck, vitest (server, plugin, UI in headless Chromium, the engine-backed server against a
+# real Ray Serve engine on loopback) and pytest (training code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,15 @@ if [ ! -x .venv/bin/python ] || ! cmp -s "$req" .venv/requirements.installed; th
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r "$req"
   cp "$req" .venv/requirements.installed
+fi
+
+# The serving engine's pinned packages (Ray Serve + ONNX Runtime), in a second git-ignored venv:
+# test/server/engine.test.ts starts a real engine from it on loopback.
+req=engine/requirements.txt
+if [ ! -x .venv-engine/bin/python ] || ! cmp -s "$req" .venv-engine/requirements.installed; then
+  python3 -m venv .venv-engine
+  .venv-engine/bin/pip install -q --disable-pip-version-check -r "$req"
+  cp "$req" .venv-engine/requirements.installed
 fi
 
 # .npmrc keeps dependencies' install scripts from running (no CUDA download; the CPU build ships).

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
+import { serveConfig } from "./engine-client/serve-config.ts";
 import { checkParity } from "./pack/parity.ts";
 import { chooseDefaultPack, loadPacks } from "./pack/registry.ts";
 import { generate } from "./pipeline/generate.ts";
@@ -42,6 +43,14 @@ function packsDir(flag: string | undefined): string {
   return candidates.find((d) => existsSync(d)) ?? candidates[0];
 }
 
+/** The checkout holding engine/app.py: here, else the one beside this install. */
+function checkoutRoot(): string {
+  const candidates = [resolve("."), fileURLToPath(new URL("../..", import.meta.url)), fileURLToPath(new URL("..", import.meta.url))];
+  const found = candidates.find((d) => existsSync(join(d, "engine", "app.py")));
+  if (!found) throw new UsageError("engine/app.py not found: run this in a Phototype checkout");
+  return found;
+}
+
 const int = (name: string, min: number, max: number) => (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
   return Number(v);
@@ -71,9 +80,15 @@ program
   .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
   .option("--max-waiting <n>", "requests that may wait in the queue", int("max-waiting", 1, 10000), 32)
   .option("--max-batch <n>", "images that waiting requests of one pack may share in one run (1: one request at a time)", int("max-batch", 1, 64), 8)
+  .option("--concurrency <n>", "runs at once (default: 1 on the CPU, 2 on CUDA, 4 with --engine)", int("concurrency", 1, 256))
+  .option("--engine <url>", "run the networks on a serving engine at this URL instead of in this process (or $PHOTOTYPE_ENGINE; docs/SCALING.md)", env.PHOTOTYPE_ENGINE)
+  .option("--engine-timeout <seconds>", "longest wait for the engine to run one network", int("engine-timeout", 1, 3600), 30)
+  .option("--engine-token <token>", "token the engine's config asks for (or $PHOTOTYPE_ENGINE_TOKEN)", env.PHOTOTYPE_ENGINE_TOKEN)
   .addOption(providerOption())
   .action(async (o) => {
     let server;
+    const engine: string | undefined = o.engine || undefined;
+    if (engine && !/^https?:\/\/[^/\s]+/.test(engine)) throw new UsageError(`--engine ${engine}: give the engine's URL, such as http://127.0.0.1:8000`);
     try {
       server = await startServer({
         port: o.port,
@@ -82,7 +97,8 @@ program
         packsDir: packsDir(o.packs),
         defaultPack: o.defaultPack,
         provider: o.provider as ProviderPreference,
-        queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting, maxBatch: o.maxBatch },
+        queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting, maxBatch: o.maxBatch, ...(o.concurrency ? { concurrency: o.concurrency } : {}) },
+        remote: engine ? { url: engine, timeoutMs: o.engineTimeout * 1000, token: o.engineToken || undefined } : undefined,
       });
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);
@@ -159,6 +175,75 @@ program
       await closePackRuntime(rt);
     }
     for (const f of written) console.log(f);
+  });
+
+program
+  .command("engine")
+  .description("write the Ray Serve config that serves the packs on an engine (docs/SCALING.md)")
+  .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
+  .option("--pack <name...>", "packs to serve (default: every pack that loads)")
+  .option("--out <file>", "write the config here instead of to stdout")
+  .option("--host <address>", "address the engine's HTTP proxy binds (0.0.0.0 for other machines' servers)", "127.0.0.1")
+  .option("--port <n>", "the engine's HTTP port", int("port", 1, 65535), 8000)
+  .option("--route-prefix <path>", "serve the packs at <path>/<pack>", "/")
+  .option("--replicas <n>", "replicas of each pack (ignored with --autoscale)", int("replicas", 1, 1000), 1)
+  .option("--autoscale <min-max>", "let Serve scale each pack between min and max replicas with the load, e.g. 1-8")
+  .option("--cpus-per-replica <x>", "CPUs Ray reserves for a replica", "1")
+  .option("--gpus-per-replica <x>", "GPUs Ray reserves for a replica (with onnxruntime-gpu on the engine)", "0")
+  .option("--threads <n>", "ONNX Runtime threads a replica (default: its CPUs)", int("threads", 1, 1024))
+  .addOption(new Option("--provider <name>", "execution provider in the replicas").choices(["auto", "cpu", "cuda"]).default("auto"))
+  .option("--max-batch-size <n>", "calls one engine batch may hold (@serve.batch)", int("max-batch-size", 1, 1024), 8)
+  .option("--batch-wait-ms <ms>", "how long a call waits for others to batch with (0: calls that queue up while a run is busy share the next one)", "0")
+  .option("--max-rows <n>", "rows one network run may hold", int("max-rows", 1, 4096), 64)
+  .option("--engine-root <dir>", "where this checkout is on the engine's machines (default: here)")
+  .option("--token <token>", "token the engine asks of servers (give them serve --engine-token)")
+  .addOption(new Option("--test-delay-ms <ms>", "test only: every call waits this long first").hideHelp())
+  .action((o) => {
+    const registry = loadPacks(packsDir(o.packs), { log: (line) => process.stderr.write(`${line}\n`) });
+    const names: string[] = o.pack ?? [...registry.packs.keys()];
+    const packs = names.map((n) => {
+      const p = registry.packs.get(n);
+      if (!p) throw new UsageError(`unknown pack ${n} (packs: ${[...registry.packs.keys()].join(", ") || "none"} in ${registry.root})`);
+      return p;
+    });
+    if (!packs.length) throw new UsageError(`no pack loaded from ${registry.root}`);
+    const number = (flag: string, v: string, min: number) => {
+      const n = Number(v);
+      if (v.trim() === "" || !(n >= min)) throw new UsageError(`${flag} must be a number of at least ${min}.`);
+      return n;
+    };
+    let replicas: number | { min: number; max: number } = o.replicas;
+    if (o.autoscale) {
+      const m = /^(\d+)-(\d+)$/.exec(o.autoscale);
+      if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) < 1) throw new UsageError("--autoscale takes min-max replicas, such as 1-8.");
+      replicas = { min: Number(m[1]), max: Number(m[2]) };
+    }
+    if (!/^\/[\w\-/]*$/.test(o.routePrefix)) throw new UsageError("--route-prefix is a path such as / or /phototype.");
+    const text = serveConfig({
+      packs,
+      root: checkoutRoot(),
+      engineRoot: o.engineRoot,
+      host: o.host,
+      port: o.port,
+      routePrefix: o.routePrefix,
+      replicas,
+      cpusPerReplica: number("--cpus-per-replica", o.cpusPerReplica, 0),
+      gpusPerReplica: number("--gpus-per-replica", o.gpusPerReplica, 0),
+      threads: o.threads,
+      provider: o.provider,
+      maxBatchSize: o.maxBatchSize,
+      batchWaitMs: number("--batch-wait-ms", o.batchWaitMs, 0),
+      maxRows: o.maxRows,
+      token: o.token,
+      testDelayMs: o.testDelayMs ? number("--test-delay-ms", o.testDelayMs, 0) : undefined,
+    });
+    if (!o.out) return void process.stdout.write(text);
+    try {
+      writeFileSync(o.out, text, { mode: o.token ? 0o600 : 0o644 });
+    } catch (e) {
+      throw new UsageError(`cannot write ${o.out}: ${(e as Error).message}`);
+    }
+    process.stderr.write(`wrote ${o.out}: serve it with \`.venv-engine/bin/serve run ${o.out}\` (docs/SCALING.md)\n`);
   });
 
 program

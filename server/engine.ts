@@ -1,5 +1,7 @@
 // The engine: loaded packs with their open sessions, the execution provider and the queue.
 // Both the WebSocket and HTTP routes validate requests here and run them through one queue.
+// With `remote` (serve --engine URL) the packs' networks run on a serving engine instead of
+// in-process sessions (engine-client/); everything else here stays the same.
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { encode as encodePng } from "fast-png";
@@ -10,6 +12,11 @@ import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
 import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
 import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
+import { EngineClient } from "./engine-client/client.ts";
+import { engineProblem, engineStatus, EngineRunner, type RemoteEngineStatus } from "./engine-client/runner.ts";
+import { isEngineFailure } from "./failure.ts";
+import { allAborted, withJobSignal } from "./pipeline/hooks.ts";
+import { runNetwork } from "./pipeline/stages.ts";
 import { describeClassIds, firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
 import {
@@ -36,8 +43,21 @@ export interface EngineOptions {
   warmup?: boolean;
   /** Uploaded images are decoded in worker threads with this time bound and queue. */
   decoder?: DecoderOptions;
+  /** Run the networks on a serving engine (docs/SCALING.md) instead of in-process sessions. */
+  remote?: RemoteEngineOptions;
   log: Logger;
 }
+
+export interface RemoteEngineOptions {
+  /** The engine's base URL (a pack's networks at <url>/<pack>/<network>). */
+  url: string;
+  /** Longest wait for one network run, ms (default 30 s); the job's own timeout bounds it too. */
+  timeoutMs?: number;
+  token?: string;
+}
+
+/** Concurrent runs when the networks run on an engine: this process only waits and encodes. */
+export const REMOTE_CONCURRENCY = 4;
 
 /** What a validated request asks the pipeline for. Photos are decoded and sized already. */
 export type JobTask = { kind: "generate"; input: GenerateInput } | { kind: "invert"; photo: RgbImage };
@@ -85,6 +105,8 @@ export interface Engine {
   registry: PackRegistry;
   runtimes: Map<string, PackRuntime>;
   provider: ProviderChoice;
+  /** serve --engine: where the networks run, and a check of it for /health; null in-process. */
+  remote: { url: string; status(): Promise<RemoteEngineStatus> } | null;
   defaultPack: string | null;
   queue: RequestQueue<Job, JobResult>;
   /** Uploaded PNGs -> masks and photos, off the event loop (decoder.ts). */
@@ -122,23 +144,42 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const decoder = createImageDecoder(options.decoder);
   const registry = loadPacks(options.packsDir, { log: (line) => log.warn(line) });
   const first = [...registry.packs.values()][0];
-  const provider: ProviderChoice = first
-    ? await chooseProvider(options.provider ?? "auto", join(first.dir, first.manifest.networks.mapping.file))
-    : { provider: "cpu", note: "no packs loaded" };
+  const client = options.remote ? new EngineClient({ ...options.remote, timeoutMs: options.remote.timeoutMs ?? 30_000, onRetry: (line) => log.warn(line) }) : null;
+  // On an engine, the engine picks its own provider (engine/pack_sessions.py); here nothing runs.
+  const provider: ProviderChoice = client
+    ? { provider: "cpu" }
+    : first
+      ? await chooseProvider(options.provider ?? "auto", join(first.dir, first.manifest.networks.mapping.file))
+      : { provider: "cpu", note: "no packs loaded" };
   const settings = { ...defaultSessionSettings(provider.provider), ...options.session };
 
   const runtimes = new Map<string, PackRuntime>();
   for (const pack of [...registry.packs.values()]) {
     try {
-      const rt = await openPackRuntime(pack, settings);
-      if (options.warmup !== false) {
+      let warm = options.warmup !== false;
+      let rt: PackRuntime;
+      if (client) {
+        rt = { pack, settings, runner: new EngineRunner(client, pack) };
+        // Not fatal: the engine may come up (or be updated) after this server; until then
+        // requests for the pack fail with engine_unavailable, and /health says why.
+        const problem = await engineProblem(client, pack);
+        if (problem) log.warn(`pack ${pack.name}: the engine at ${client.url} cannot serve it yet (${problem}); its requests fail with engine_unavailable until it can`);
+        warm &&= !problem;
+      } else {
+        rt = await openPackRuntime(pack, settings);
+      }
+      if (warm) {
         const R = pack.manifest.resolution;
-        await generate(rt, { mask: new Uint8Array(R * R).fill(pack.manifest.classes[0].id), seed: 0, variations: 1 });
-        // The photo networks too, so a first "edit this photo" is not slower than a first generation.
-        for (const key of ["encoder", "parser"]) {
-          const session = rt.sessions.get(key);
-          if (session) await session.run({ [pack.manifest.networks[key].inputs[0].name]: new ort.Tensor("float32", new Float32Array(3 * R * R), [1, 3, R, R]) });
-        }
+        await (async () => {
+          await generate(rt, { mask: new Uint8Array(R * R).fill(pack.manifest.classes[0].id), seed: 0, variations: 1 });
+          // The photo networks too, so a first "edit this photo" is not slower than a first generation.
+          for (const key of ["encoder", "parser"]) {
+            if (rt.runner.has(key)) await runNetwork(rt, key, [new ort.Tensor("float32", new Float32Array(3 * R * R), [1, 3, R, R])]);
+          }
+        })().catch((e) => {
+          if (!client) throw e;
+          log.warn(`pack ${pack.name}: warm-up on the engine failed (${(e as Error).message.split("\n")[0]})`);
+        });
       }
       runtimes.set(pack.name, rt);
     } catch (e) {
@@ -163,12 +204,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const hooks = { signal, onStage: (stage: VisibleStage) => job.onStage?.(stage) };
     const decode: Record<string, number> = job.decodeMs !== undefined ? { decode: Math.round(job.decodeMs * 100) / 100 } : {};
     if (job.task.kind === "invert") {
-      const out = await invertPhoto(rt, job.task.photo, hooks);
+      const photo = job.task.photo;
+      const out = await withJobSignal(signal, () => invertPhoto(rt, photo, hooks));
       log.info(`inverted ${job.requestId}: pack=${job.pack} polygons=${out.polygons.length} in ${(performance.now() - started).toFixed(1)} ms`);
       return { kind: "invert", ...out, timings: { ...decode, ...out.timings }, pack: job.pack };
     }
     const input = job.task.input;
-    const out = await generate(rt, input, hooks);
+    const out = await withJobSignal(signal, () => generate(rt, input, hooks));
     const bytes = out.images.reduce((a, i) => a + i.png.length, 0);
     const extras = [input.source ? "source=photo" : "", input.restyle ? `restyle=${input.restyle.classes.join("+")}` : ""].filter(Boolean).join(" ");
     log.info(
@@ -188,10 +230,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       try {
         if (!rt) throw new Error(`pack ${jobs[0].pack} is not loaded`);
         const inputs = jobs.map((j) => asDrawnRequest((j.task as { input: GenerateInput }).input)!);
-        const outs = await generateBatch(
-          rt,
-          inputs,
-          jobs.map((j, i) => ({ signal: signals[i], onStage: (stage: VisibleStage) => j.onStage?.(stage) })),
+        const outs = await withJobSignal(allAborted(signals), () =>
+          generateBatch(
+            rt,
+            inputs,
+            jobs.map((j, i) => ({ signal: signals[i], onStage: (stage: VisibleStage) => j.onStage?.(stage) })),
+          ),
         );
         const images = inputs.reduce((a, r) => a + r.variations, 0);
         log.info(`generated ${jobs.map((j) => j.requestId).join(", ")} in one run: pack=${jobs[0].pack} n=${images} in ${(performance.now() - started).toFixed(1)} ms`);
@@ -200,6 +244,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           return { ok: true, result: { kind: "generate", ...out, timings: { ...decode, ...out.timings }, pack: jobs[i].pack } };
         });
       } catch (e) {
+        // The engine failing is not one member's fault: running them one by one would only wait longer.
+        if (isEngineFailure(e)) return jobs.map((): MemberResult<JobResult> => ({ ok: false, error: e }));
         if (!(e instanceof GenerationAborted)) log.warn(`batched run of ${jobs.length} failed (${(e as Error).message}); running them one by one`);
         const results: MemberResult<JobResult>[] = [];
         for (let i = 0; i < jobs.length; i++) {
@@ -214,13 +260,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
     },
   };
-  const queue = new RequestQueue<Job, JobResult>(worker, { concurrency: concurrencyFor(provider.provider), ...options.queue }, batching);
+  const concurrency = client ? REMOTE_CONCURRENCY : concurrencyFor(provider.provider);
+  const queue = new RequestQueue<Job, JobResult>(worker, { concurrency, ...options.queue }, batching);
 
   const packInfos = (): PackInfo[] =>
-    [...runtimes.values()].map(({ pack: { manifest: m }, sessions }) => {
+    [...runtimes.values()].map(({ pack: { manifest: m }, runner }) => {
       const capabilities: Capability[] = [];
-      if (sessions.has("encoder")) capabilities.push("exemplar");
-      if (sessions.has("encoder") && sessions.has("parser")) capabilities.push("edit");
+      if (runner.has("encoder")) capabilities.push("exemplar");
+      if (runner.has("encoder") && runner.has("parser")) capabilities.push("edit");
       capabilities.push("restyle");
       return {
         name: m.name,
@@ -291,10 +338,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (mapperKind && !m.conditions.some((c) => c.kind === mapperKind)) {
       return fail("unsupported_condition", `Pack ${name} does not accept ${mapperKind} conditions (it takes ${m.conditions.map((c) => c.kind).join(", ")}).`, id);
     }
-    if (cond.kind === "exemplar" && !rt.sessions.has("encoder")) {
+    if (cond.kind === "exemplar" && !rt.runner.has("encoder")) {
       return fail("unsupported_condition", `Pack ${name} has no encoder, so it cannot take a layout from a photo.`, id);
     }
-    if (r.source && !rt.sessions.has("encoder")) {
+    if (r.source && !rt.runner.has("encoder")) {
       return fail("unsupported_feature", `Pack ${name} has no encoder, so it cannot generate with a photo's identity.`, id);
     }
     if (r.source && !r.restyle && r.variations !== 1) {
@@ -305,7 +352,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const valid = classChecks.get(name!)!;
       const unknown = r.restyle.classes.filter((c) => !valid[c]);
       if (unknown.length) return fail("bad_class_id", `Restyle names class id ${unknown.join(", ")}, which pack ${name} does not have (its ids: ${describeIds(rt)}).`, id);
-      if (cond.kind !== "mask" && !rt.sessions.has("parser")) {
+      if (cond.kind !== "mask" && !rt.runner.has("parser")) {
         return fail("unsupported_feature", `Pack ${name} has no parser, so it can restyle a region only with a shapes (mask) condition.`, id);
       }
       restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
@@ -349,7 +396,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const found = lookup(id, name);
     if (!found.ok) return found;
     const rt = found.value;
-    if (!rt.sessions.has("parser")) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot read a photo's layout.`, id);
+    if (!rt.runner.has("parser")) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot read a photo's layout.`, id);
     const started = performance.now();
     const photo = await photoOf(id, rt, r.photo, "The photo");
     if (!photo.ok) return photo;
@@ -362,12 +409,17 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await decoder.close();
   };
 
+  const remote = client && { url: client.url, status: () => engineStatus(client, [...runtimes.values()].map((rt) => rt.pack)) };
+
   if (provider.note) log.info(`${provider.note}.`);
   log.info(
-    `execution provider: ${provider.provider}; ` +
-      `${settings.intraOpNumThreads} intra-op threads, graph optimisation ${settings.graphOptimizationLevel}, ` +
-      `concurrency ${queue.options.concurrency}, batches of up to ${queue.options.maxBatch} image(s)`,
+    client
+      ? `networks run on the engine at ${client.url} (${client.timeoutMs / 1000} s a step at most); ` +
+          `concurrency ${queue.options.concurrency}, batches of up to ${queue.options.maxBatch} image(s)`
+      : `execution provider: ${provider.provider}; ` +
+          `${settings.intraOpNumThreads} intra-op threads, graph optimisation ${settings.graphOptimizationLevel}, ` +
+          `concurrency ${queue.options.concurrency}, batches of up to ${queue.options.maxBatch} image(s)`,
   );
   log.info(`packs: ${[...runtimes.keys()].join(", ") || "none"} (default ${chosen.name ?? "none"}) from ${registry.root}`);
-  return { registry, runtimes, provider, defaultPack: chosen.name, queue, decoder, packInfos, prepare, prepareInvert, close };
+  return { registry, runtimes, provider, remote, defaultPack: chosen.name, queue, decoder, packInfos, prepare, prepareInvert, close };
 }

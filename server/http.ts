@@ -58,6 +58,8 @@ export const STATUS_FOR: Record<ErrorCode, ContentfulStatusCode> = {
   replaced: 409,
   cancelled: 409,
   timeout: 504,
+  engine_unavailable: 503,
+  engine_timeout: 504,
   duplicate_id: 409,
   unknown_request: 404,
   internal: 500,
@@ -135,18 +137,21 @@ export function createHttpApp(ctx: HttpContext): Hono {
     pairingCode(ctx.gate),
   );
 
-  app.get("/health", (c) => {
+  app.get("/health", async (c) => {
+    // The server is up either way; with --engine, whether the engine answers is said beside it.
+    const remote = engine.remote ? await engine.remote.status() : undefined;
     const q = engine.queue.stats();
     return c.json<HealthResponse>({
       status: "ok",
       server: ctx.version,
       protocol: PROTOCOL_VERSION,
-      provider: engine.provider.provider,
+      provider: remote ? "engine" : engine.provider.provider,
       defaultPack: engine.defaultPack,
       packs: [...engine.runtimes.keys()],
       refused: engine.registry.refused.map((r) => ({ folder: r.folder, reason: r.reason })),
       queue: { waiting: q.waiting, running: q.running, concurrency: engine.queue.options.concurrency, maxWaiting: engine.queue.options.maxWaiting },
       uptimeS: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+      ...(remote ? { engine: remote } : {}),
     });
   });
 

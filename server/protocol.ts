@@ -294,6 +294,10 @@ export const ErrorCode = Type.Union([
   Type.Literal("empty_region"),
   /** The pack lacks the network a request needs (an encoder, a parser). */
   Type.Literal("unsupported_feature"),
+  /** serve --engine: the engine that runs the networks did not answer (down, restarting, refused). */
+  Type.Literal("engine_unavailable"),
+  /** serve --engine: the engine took longer than --engine-timeout for one network run. */
+  Type.Literal("engine_timeout"),
   /** A wrong or missing pairing code (secret): WebSocket error before closing with CLOSE_UNAUTHORIZED; HTTP 401. */
   Type.Literal("unauthorized"),
   // HTTP only (refused requests); the WebSocket never sends these.
@@ -335,6 +339,17 @@ export const HealthResponse = Type.Object({
     maxWaiting: Type.Integer(),
   }),
   uptimeS: Type.Number(),
+  /** serve --engine: the engine's URL and whether it answers for every pack (message: why not). */
+  engine: Type.Optional(
+    Type.Object({
+      url: Type.String(),
+      reachable: Type.Boolean(),
+      message: Type.Optional(Type.String()),
+      /** Network calls sent, and how many shared an engine run on average (its @serve.batch). */
+      calls: Type.Integer(),
+      callsPerRun: Type.Number(),
+    }),
+  ),
 });
 export type HealthResponse = Static<typeof HealthResponse>;
 

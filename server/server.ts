@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { DecoderOptions } from "./decoder.ts";
-import { createEngine, type Engine } from "./engine.ts";
+import { createEngine, type Engine, type RemoteEngineOptions } from "./engine.ts";
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ProviderPreference, SessionSettings } from "./pipeline/runtime.ts";
@@ -34,6 +34,8 @@ export interface ServeOptions {
   decoder?: DecoderOptions;
   /** Run each pack once before listening (default true). */
   warmup?: boolean;
+  /** Run the networks on a serving engine (serve --engine URL) instead of in-process sessions. */
+  remote?: RemoteEngineOptions;
   log?: Logger;
 }
 
@@ -70,6 +72,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     session: options.session,
     warmup: options.warmup,
     decoder: options.decoder,
+    remote: options.remote,
     log,
   });
 

@@ -86,7 +86,7 @@ export interface GenerateOutput {
 
 /** Refuses a photo the parser finds no face in (JobFailure no_face). No parser: contrast only. */
 export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: StageTimings, lap: () => number): Promise<Uint8Array | null> {
-  const hasParser = rt.sessions.has("parser");
+  const hasParser = rt.runner.has("parser");
   const classMap = hasParser ? (await parseImages(rt, photoTensor([photo])))[0] : null;
   timings.parser = (timings.parser ?? 0) + lap();
   const problem = faceProblem(photo, classMap, faceClassIds(rt.pack.manifest.classes));
@@ -95,7 +95,7 @@ export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: Stage
 }
 
 function requireNetwork(rt: PackRuntime, key: string, what: string): void {
-  if (!rt.sessions.has(key)) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no ${key} network, so it cannot ${what}.`);
+  if (!rt.runner.has(key)) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no ${key} network, so it cannot ${what}.`);
 }
 
 /** Repeats batch item 0 of a float tensor `times` times. */

@@ -24,7 +24,7 @@ export function backgroundId(rt: PackRuntime): number | null {
 }
 
 export async function invertPhoto(rt: PackRuntime, photo: RgbImage, hooks: GenerateHooks = {}): Promise<InvertOutput> {
-  if (!rt.sessions.has("parser")) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no parser network, so it cannot read a photo's layout.`);
+  if (!rt.runner.has("parser")) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no parser network, so it cannot read a photo's layout.`);
   const timings: StageTimings = {};
   const lap = stopwatch();
   hooks.onStage?.("reading", 0);

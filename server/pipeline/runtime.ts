@@ -1,8 +1,10 @@
 // ONNX Runtime sessions for a pack: opened once, reused by every request, closed on shutdown.
+// A pack served by a remote engine gets its runner from engine-client/ instead (runner.ts).
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { LoadedPack } from "../pack/registry.ts";
+import { SessionRunner, type NetworkRunner } from "./runner.ts";
 
 export type ProviderName = "cpu" | "cuda";
 export type ProviderPreference = ProviderName | "auto";
@@ -76,7 +78,8 @@ export async function chooseProvider(preference: ProviderPreference, probeModel:
 export interface PackRuntime {
   pack: LoadedPack;
   settings: SessionSettings;
-  sessions: Map<string, ort.InferenceSession>;
+  /** Runs the pack's networks: in-process sessions, or a remote engine. */
+  runner: NetworkRunner;
 }
 
 /** Opens a session per network and checks its real inputs/outputs against pack.json. */
@@ -97,10 +100,9 @@ export async function openPackRuntime(pack: LoadedPack, settings: SessionSetting
     await Promise.allSettled([...sessions.values()].map((s) => s.release()));
     throw e;
   }
-  return { pack, settings, sessions };
+  return { pack, settings, runner: new SessionRunner(sessions) };
 }
 
 export async function closePackRuntime(rt: PackRuntime): Promise<void> {
-  await Promise.allSettled([...rt.sessions.values()].map((s) => s.release()));
-  rt.sessions.clear();
+  await rt.runner.close();
 }

@@ -10,19 +10,21 @@ import { argmaxClasses, argmaxToIds, bytesToInt64, type ProxyMask } from "./prox
 import type { PackRuntime } from "./runtime.ts";
 import { rgbToPlanar, type RgbImage } from "./photo.ts";
 
-function network(rt: PackRuntime, key: string): { net: NetworkFile; session: ort.InferenceSession } {
+function network(rt: PackRuntime, key: string): NetworkFile {
   const net = rt.pack.manifest.networks[key];
-  const session = rt.sessions.get(key);
-  if (!net || !session) throw new Error(`pack ${rt.pack.name} has no network ${key}`);
-  return { net, session };
+  if (!net || !rt.runner.has(key)) throw new Error(`pack ${rt.pack.name} has no network ${key}`);
+  return net;
 }
 
-/** Runs one network with inputs in pack.json order; returns its outputs in pack.json order. */
+/**
+ * Runs one network with inputs in pack.json order; returns its outputs in pack.json order. Where
+ * it runs (in-process sessions or a remote engine) is the pack runtime's runner.
+ */
 export async function runNetwork(rt: PackRuntime, key: string, inputs: ort.Tensor[]): Promise<ort.Tensor[]> {
-  const { net, session } = network(rt, key);
+  const net = network(rt, key);
   const feeds: Record<string, ort.Tensor> = {};
   net.inputs.forEach((spec, i) => (feeds[spec.name] = inputs[i]));
-  const out = await session.run(feeds);
+  const out = await rt.runner.run(key, feeds);
   return net.outputs.map((spec) => {
     const t = out[spec.name];
     if (!t) throw new Error(`network ${key} returned no ${spec.name}`);

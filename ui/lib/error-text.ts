@@ -26,6 +26,8 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   empty_condition: "Nothing is drawn yet. Draw a few strokes in the frame first.",
   empty_region: "The layout has none of the part you chose to restyle. Select shapes of a part that is in the picture.",
   unsupported_feature: "This model pack cannot do that (it lacks the network for it). Pick another pack in settings.",
+  engine_unavailable: "The machine that makes the images for this server is not answering. Try again in a minute; if it keeps happening, tell whoever runs the server.",
+  engine_timeout: "The machine that makes the images for this server is overloaded and answered too slowly. Try again in a moment.",
   unauthorized: "The server needs its pairing code, and the plugin has none or a wrong one. Type the code shown in the server's terminal.",
   forbidden_origin: "The server refused this plugin's connection. Start it as the Figma plugin expects (npx phototype serve) or check its allowed origins.",
   forbidden_host: "The server refused a request sent to another address than its own. Use ws://localhost:8787/ws (or the address it printed).",

@@ -13,7 +13,7 @@ import json
 
 import torch
 
-from common import data_root, load_config, run_dir, run_main, set_threads
+from common import data_root, load_config, run_dir, run_main, save_image_grid, set_threads
 from data import load_split, to_float, training_images
 import mobilenet_features
 from metrics import frechet_distance, precision_recall
@@ -32,6 +32,7 @@ def main(argv=None):
     ap.add_argument("--config", default="faces64")
     ap.add_argument("--samples", type=int, default=1000)
     ap.add_argument("--psi", type=float, default=1.0)
+    ap.add_argument("--grid", help="also write a PNG: 16 samples per checkpoint, one pair of rows each, in order")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     set_threads()
@@ -44,15 +45,19 @@ def main(argv=None):
     real_m = mobilenet_features.features(train_float)
     rows = {"real_train_vs_real_test": {"fd": round(floor, 3),
                                         "fd_mobilenet": round(frechet_distance(real_m, mobilenet_features.features(to_float(test))), 3)}}
+    shown = []
     for path in args.checkpoints:
         G, st = load_generator(path)
         _, _, rgb = synthesize(G, latents(args.samples, G.z_dim, 2024), args.psi)
+        shown.append(rgb[:16])
         fake = parser_features(parser, rgb)
         p, r = precision_recall(real, fake)
         rows[path] = {"arch": st["gcfg"].get("arch"), "d_arch": st["gcfg"].get("d_arch", "resnet"), "images_seen": st["seen"],
                       "minutes": round(st["seconds"] / 60, 1), "fd": round(frechet_distance(real, fake), 3), "precision": round(p, 3),
                       "recall": round(r, 3), "fd_mobilenet": round(frechet_distance(real_m, mobilenet_features.features(rgb)), 3)}
     print(json.dumps(rows, indent=2))
+    if args.grid:
+        save_image_grid(torch.cat(shown) * 0.5 + 0.5, args.grid, nrow=8)
 
 
 if __name__ == "__main__":

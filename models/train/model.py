@@ -523,7 +523,7 @@ class Rearranger(nn.Module):
     def onehot(self, proxy):
         return (proxy[:, None] == self.cluster_ids).float()
 
-    def forward(self, feats, proxy_src, proxy_tgt):
+    def forward(self, feats, proxy_src, proxy_tgt, with_attention=False):
         b, c, h, w = feats.shape
         tgt = self.q_embed(self.onehot(proxy_tgt))
         q = (tgt + self.pos).flatten(2).transpose(1, 2)
@@ -536,7 +536,7 @@ class Rearranger(nn.Module):
         out = self.out_proj(out)
         if self.refine is not None:
             out = out + self.refine(torch.cat([out, tgt], 1))
-        return out
+        return (out, attn) if with_attention else out
 
 
 class LayoutRearranger(Rearranger):

@@ -101,6 +101,7 @@ def main(argv=None):
     ap.add_argument("--run-dir")
     ap.add_argument("--kind", default="mask", choices=KINDS)
     ap.add_argument("--steps", type=int)
+    ap.add_argument("--samples", type=int, help="generated training pairs (rehearsals: fewer)")
     ap.add_argument("--restart", action="store_true")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
@@ -108,6 +109,8 @@ def main(argv=None):
     mc.update(cfg.get(f"mapper.{args.kind}", {}))  # per-kind overrides, e.g. fewer steps
     if args.steps:
         mc["steps"] = args.steps
+    if args.samples:
+        mc["samples"] = args.samples
     set_threads()
     run = run_dir(cfg, args.run_dir)
     ckpt, pairs_file = run / f"mapper.{args.kind}.pt", run / "mapper-pairs.pt"

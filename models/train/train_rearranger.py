@@ -11,11 +11,12 @@ For samples a, b (frozen G, frozen proxy):
   .venv/bin/python models/train/train_rearranger.py --config faces64
 """
 import argparse
+import json
 
 import torch
 import torch.nn.functional as F
 
-from common import JsonLog, StageState, autocast_for, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import JsonLog, StageState, UserError, autocast_for, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
 from fit_proxy import load_proxy
 from model import Discriminator, make_rearranger
 from train_parser import load_parser
@@ -123,7 +124,7 @@ def far_neighbour_share(attn, side, far=3):
 
 
 @torch.no_grad()
-def evaluate(R, pairs, n, batch=16, parser=None):
+def evaluate(R, pairs, n, batch=16, parser=None, eval_parser=None):
     """On held-out pairs: does the output follow the target layout, and does it keep the source's look?
 
     agreement_*: share of pixels whose proxy label equals the target's (cross), the source's own (self),
@@ -132,12 +133,15 @@ def evaluate(R, pairs, n, batch=16, parser=None):
     per-cluster mean colours (clusters present in both images): 1 = looks like the source, 0 = like the other.
     self_rec_error: mean |R(F, P, P) - F| in per-channel standard deviations.
     parts_agreement: share of pixels where the run's parser labels g2(F_ab) as it labels b's own image
-    (and, as the floor, a's image unmoved). far_neighbour_share: see far_neighbour_share.
+    (and, as the floor, a's image unmoved); the parse loss trains against that parser, so with
+    --eval-parser the same is measured by the fixed evaluation parser too. far_neighbour_share: see
+    far_neighbour_share.
     """
     G, proxy = pairs.G, pairs.proxy
     za = latents(n, G.z_dim, HELDOUT_SEED)
     zb = latents(n, G.z_dim, HELDOUT_SEED + 1)
-    sums = dict(cross=0.0, self=0.0, base=0.0, rec=0.0, d_kept=0.0, d_other=0.0, parts=0.0, parts_base=0.0, far=0.0)
+    sums = dict(cross=0.0, self=0.0, base=0.0, rec=0.0, d_kept=0.0, d_other=0.0, parts=0.0, parts_base=0.0, far=0.0, parts_eval=0.0,
+                parts_eval_base=0.0)
     k = proxy.k
     oh = lambda p, size: F.interpolate((p[:, None] == torch.arange(k).view(1, k, 1, 1)).float(), size=size, mode="nearest").flatten(2)
     for i in range(0, n, batch):
@@ -153,18 +157,23 @@ def evaluate(R, pairs, n, batch=16, parser=None):
         size = img_a.shape[-2:]
         sums["d_kept"] += style_loss(img_a.flatten(2), oh(pa, size), img_ab.flatten(2), oh(pb, size)).item() * m
         sums["d_other"] += style_loss(img_a.flatten(2), oh(pa, size), img_b.flatten(2), oh(pb, size)).item() * m
+        if eval_parser is not None:  # the fixed evaluation parser: no training term ever saw it
+            parts_b = eval_parser.labels(img_b)
+            sums["parts_eval"] += (eval_parser.labels(img_ab) == parts_b).float().mean().item() * m
+            sums["parts_eval_base"] += (eval_parser.labels(img_a) == parts_b).float().mean().item() * m
         if parser is not None:
             parts_b = parser(img_b).argmax(1)
             sums["parts"] += (parser(img_ab).argmax(1) == parts_b).float().mean().item() * m
             sums["parts_base"] += (parser(img_a).argmax(1) == parts_b).float().mean().item() * m
-        if hasattr(R, "use_memory"):
-            sums["far"] += far_neighbour_share(R(fa, pa, pb, with_attention=True)[1], fa.shape[-1]) * m
+        sums["far"] += far_neighbour_share(R(fa, pa, pb, with_attention=True)[1], fa.shape[-1]) * m
     r = lambda x: round(x / n, 4)
     return {"agreement_cross": r(sums["cross"]), "agreement_self": r(sums["self"]), "agreement_no_rearrange": r(sums["base"]),
             "self_rec_error": r(sums["rec"]), "appearance_kept": round(1 - sums["d_kept"] / max(sums["d_other"], 1e-8), 4),
             "heldout_pairs": n,
             **({"parts_agreement": r(sums["parts"]), "parts_agreement_no_rearrange": r(sums["parts_base"])} if parser is not None else {}),
-            **({"far_neighbour_share": r(sums["far"])} if hasattr(R, "use_memory") else {})}
+            "far_neighbour_share": r(sums["far"]),
+            **({"parts_agreement_eval_parser": r(sums["parts_eval"]), "parts_agreement_eval_parser_no_rearrange": r(sums["parts_eval_base"])}
+               if eval_parser is not None else {})}
 
 
 def main(argv=None):
@@ -173,9 +182,18 @@ def main(argv=None):
     ap.add_argument("--run-dir")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--restart", action="store_true")
+    ap.add_argument("--eval-parser", action="store_true",
+                    help="also score parts with the fixed evaluation parser (models/eval), which no loss here sees")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override a rearranger setting, for ablations: --set kind='\"attention\"' --set w_real=0")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     rc = dict(cfg["rearranger"])
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in rc and key not in ("kind", "content", "memory", "locality", "w_real", "w_parse"):
+            raise UserError(f"--set {key}: no such rearranger setting")
+        rc[key] = json.loads(value)
     if args.steps:
         rc["steps"] = args.steps
     set_threads()
@@ -236,7 +254,12 @@ def main(argv=None):
             print(f"rearranger step {state.step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in terms.items()), flush=True)
         if state.step % rc["ckpt_every"] == 0:
             state.save(rc=rc)
-    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"], parser=judges[1] if judges else None)
+    judge = None
+    if args.eval_parser:
+        import eval_parser
+        judge = eval_parser.load()
+    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"], parser=judges[1] if judges else load_parser(run / "parser.pt")[0],
+                       eval_parser=judge)
     metrics["train_seconds"] = round(state.seconds, 1)
     log.write(step=state.step, **metrics)
     state.save(rc=rc, metrics=metrics)

@@ -84,7 +84,8 @@ describe.skipIf(skip)("serve --engine (Ray Serve on loopback)", () => {
       // replicas each, one ONNX Runtime thread a replica (this machine has few cores).
       startLocalEngine([
         { replicas: 2, threads: 1 },
-        { replicas: 2, threads: 1, routePrefix: "/slow", testDelayMs: SLOW_MS, token: TOKEN },
+        // Calls on the slow route wait SLOW_MS, then up to 20 ms for others to share a run with.
+        { replicas: 2, threads: 1, routePrefix: "/slow", testDelayMs: SLOW_MS, token: TOKEN, batchWaitMs: 20 },
       ]),
       startServer({ port: 0, packsDir: PACKS_DIR, warmup: false, log: silentLogger, provider: "cpu" }),
     ]);
@@ -141,8 +142,10 @@ describe.skipIf(skip)("serve --engine (Ray Serve on loopback)", () => {
       expect(pngsOf(msgs)).toEqual(pngsOf(here[i]));
     });
     // A server that runs 8 requests at once, one each (no batching here): the engine batches
-    // their calls (@serve.batch), and the bytes are still the same.
-    const unbatched = await front(engine.url, { queue: { maxBatch: 1, concurrency: 8 } });
+    // their calls (@serve.batch), and the bytes are still the same. On the slow route every call
+    // waits SLOW_MS first and a run waits 20 ms for company, so the 8 runs' calls share runs however
+    // idle the machine (on the plain route a fast machine can finish each call before the next arrives).
+    const unbatched = await front(`${engine.url}/slow`, { queue: { maxBatch: 1, concurrency: 8 } });
     const alone = await Promise.all(seeds.map((s) => ask(unbatched, generate(`u${s}`, s, { variations: 1 + (s % 2) }))));
     alone.forEach((msgs, i) => expect(pngsOf(msgs)).toEqual(pngsOf(here[i])));
     const counts = (await health(unbatched)).engine!;
@@ -179,7 +182,9 @@ describe.skipIf(skip)("serve --engine (Ray Serve on loopback)", () => {
       expect(errorOf(msgs)).toBeUndefined();
       expect(pngsOf(msgs)).toEqual(pngsOf(reference[i]));
     });
-    expect(logLines.some((l) => /retrying once/.test(l))).toBe(true);
+    // The replica really died, and Ray Serve replaced it. Whether a client's call was inside it
+    // (then the server retried once, and says so in its log) or Ray's proxy rerouted it, no client saw it.
+    expect(engine.replicaPids("slow-" + pack.name)).not.toContain(before[0]);
     expect((await health(server)).status).toBe("ok");
     await settled(server);
   });

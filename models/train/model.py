@@ -556,6 +556,7 @@ class LayoutRearranger(Rearranger):
     def __init__(self, k, channels, height, width, dim=128, heads=4, refine=3, content=True, memory=True, locality=True,
                  prototypes=None):
         super().__init__(k, channels, height, width, dim=dim, heads=heads, refine=0)
+        del self.pos  # locality replaces the learnt position codes
         self.use_content, self.use_memory, self.use_locality = content, memory, locality
         with torch.no_grad():  # per head, orthonormal cluster codes: a match scores 1, a mismatch 0
             e = torch.cat([torch.linalg.qr(torch.randn(dim // heads, max(k, dim // heads)))[0][:, :k] if k <= dim // heads

@@ -147,7 +147,7 @@ def evaluate(R, pairs, n, batch=16, parser=None, eval_parser=None):
     for i in range(0, n, batch):
         fa, sa, pa = pairs.draw(0, z=za[i:i + batch])
         fb, sb, pb = pairs.draw(0, z=zb[i:i + batch])
-        f_ab, f_aa = R(fa, pa, pb), R(fa, pa, pa)
+        (f_ab, attn), f_aa = R(fa, pa, pb, with_attention=True), R(fa, pa, pa)
         m = len(fa)
         sums["cross"] += (proxy(f_ab) == pb).float().mean().item() * m
         sums["self"] += (proxy(f_aa) == pa).float().mean().item() * m
@@ -165,7 +165,7 @@ def evaluate(R, pairs, n, batch=16, parser=None, eval_parser=None):
             parts_b = parser(img_b).argmax(1)
             sums["parts"] += (parser(img_ab).argmax(1) == parts_b).float().mean().item() * m
             sums["parts_base"] += (parser(img_a).argmax(1) == parts_b).float().mean().item() * m
-        sums["far"] += far_neighbour_share(R(fa, pa, pb, with_attention=True)[1], fa.shape[-1]) * m
+        sums["far"] += far_neighbour_share(attn, fa.shape[-1]) * m
     r = lambda x: round(x / n, 4)
     return {"agreement_cross": r(sums["cross"]), "agreement_self": r(sums["self"]), "agreement_no_rearrange": r(sums["base"]),
             "self_rec_error": r(sums["rec"]), "appearance_kept": round(1 - sums["d_kept"] / max(sums["d_other"], 1e-8), 4),

@@ -5,14 +5,14 @@
 // the same bytes alone or batched (ONNX Runtime's CPU kernels treat batch items independently;
 // test/server/batch.test.ts checks it). Exemplars, source photos and restyles run alone.
 import { edgesFromRgb } from "./canny.ts";
-import type { ConditionInput, GenerateInput } from "./generate.ts";
+import { seedFeatures, type ConditionInput, type GenerateInput } from "./generate.ts";
 import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
 import type { RgbImage } from "./photo.ts";
 import { repeatEach, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
 import type { PackRuntime } from "./runtime.ts";
-import { conditionLogits, latentsFor, logitsToProxy, mapLatents, proxyOf, rearrange, render, synthesizeFeatures } from "./stages.ts";
+import { conditionLogits, logitsToProxy, proxyOf, rearrange, render } from "./stages.ts";
 
 /** A request that can share a run: a layout drawn (or a photo's edges), new faces from seeds. */
 export interface DrawnRequest {
@@ -85,13 +85,7 @@ export async function generateBatch(rt: PackRuntime, requests: readonly DrawnReq
   const counts = requests.map((r) => r.variations);
   const seeds = requests.flatMap((r) => variationSeeds(r.seed, r.variations));
   const truncations = requests.flatMap((r) => new Array<number>(r.variations).fill(r.truncation ?? m.truncation));
-  const z = latentsFor(rt, seeds);
-  timings.latents = lap();
-  const w = await mapLatents(rt, z, truncations);
-  timings.mapping = lap();
-  check();
-  const g = await synthesizeFeatures(rt, w);
-  timings.g1 = lap();
+  const g = await seedFeatures(rt, seeds, truncations, timings, lap, check);
   check();
   const sourceProxy = await proxyOf(rt, g.features);
   timings.proxy = lap();

@@ -94,6 +94,25 @@ export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: Stage
   return classMap;
 }
 
+/** Seeds -> latents -> mapping (one truncation, or one per seed) -> g1, each step timed. */
+export async function seedFeatures(
+  rt: PackRuntime,
+  seeds: readonly number[],
+  truncation: number | readonly number[],
+  timings: StageTimings,
+  lap: () => number,
+  check: () => void,
+): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
+  const z = latentsFor(rt, seeds);
+  timings.latents = lap();
+  const w = await mapLatents(rt, z, truncation);
+  timings.mapping = lap();
+  check();
+  const g = await synthesizeFeatures(rt, w);
+  timings.g1 = lap();
+  return g;
+}
+
 function requireNetwork(rt: PackRuntime, key: string, what: string): void {
   if (!rt.runner.has(key)) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no ${key} network, so it cannot ${what}.`);
 }
@@ -168,13 +187,7 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
     mainSeeds = [input.seed];
   } else {
     mainSeeds = variationSeeds(input.seed, mainCount);
-    const z = latentsFor(rt, mainSeeds);
-    timings.latents = lap();
-    const w = await mapLatents(rt, z, truncation);
-    timings.mapping = lap();
-    check();
-    const g = await synthesizeFeatures(rt, w);
-    timings.g1 = lap();
+    const g = await seedFeatures(rt, mainSeeds, truncation, timings, lap, check);
     mainFeatures = g.features;
     mainStyle = g.style;
   }

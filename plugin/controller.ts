@@ -1,7 +1,8 @@
 // The main thread's wiring: selection → target frame, messages from the UI, live-preview
 // triggers. Everything that touches `figma` is here or in the small modules it calls.
 import type { FrameInfo, FrameProblem, MainToUi, UiToMain } from "./messages.ts";
-import { frameInfo, photoLinkOf, readFrame } from "./read-shapes.ts";
+import { frameInfo, photoLinkOf } from "./frame-info.ts";
+import { readFrame } from "./read-shapes.ts";
 import { readStrokes } from "./read-strokes.ts";
 import { insertBeside, insertResults } from "./insert-results.ts";
 import { createLayoutFrame } from "./layout-frame.ts";

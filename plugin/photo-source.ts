@@ -3,7 +3,7 @@
 // frame. Phototype's own results count only when selected on purpose.
 import type { PhotoProblem, PhotoRead } from "./messages.ts";
 import { exportScale } from "./lib/photo-export.ts";
-import { isPhototypeResult } from "./read-shapes.ts";
+import { isPhototypeResult } from "./frame-info.ts";
 import { frameAround, type TargetFrame } from "./target-frame.ts";
 
 type Filled = SceneNode & MinimalFillsMixin;

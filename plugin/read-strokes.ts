@@ -4,13 +4,10 @@
 // same 1-2 px width at the pack's resolution, as the sketch and scribble mappers were trained;
 // the designer's stroke weight in frame pixels would be a fraction of a pixel there, or many.
 import type { StrokePath, StrokeSkipped, StrokeSnapshot, StrokesRead } from "./messages.ts";
-import { checkFrameSize, frameToUnitSquare } from "./lib/fit.ts";
-import { type Affine, multiply, relativeTo } from "./lib/transform.ts";
-import { frameInfo, isPhototypeResult, MAX_SHAPES } from "./read-shapes.ts";
+import { checkFrameSize } from "./lib/fit.ts";
+import { frameInfo } from "./frame-info.ts";
 import type { TargetFrame } from "./target-frame.ts";
-
-const STROKED_TYPES = new Set(["RECTANGLE", "ELLIPSE", "POLYGON", "STAR", "VECTOR", "LINE", "BOOLEAN_OPERATION"]);
-const CONTAINER_TYPES = new Set(["GROUP", "FRAME", "COMPONENT", "INSTANCE", "SECTION"]);
+import { MAX_SHAPES, toCropSquare, walkFrame } from "./walk-frame.ts";
 
 type Stroked = SceneNode & MinimalStrokesMixin;
 
@@ -43,26 +40,16 @@ export function readStrokes(frame: TargetFrame): StrokesRead {
   const info = frameInfo(frame);
   const skipped: StrokeSkipped = { text: 0, noStroke: 0 };
   const found: { node: SceneNode; paint: StrokeSnapshot["paint"] }[] = [];
-  let overflow = false;
-
-  const visit = (node: SceneNode): void => {
-    if (overflow || !node.visible || isPhototypeResult(node)) return;
-    if ("opacity" in node && node.opacity === 0) return;
-    if (node.type === "TEXT") {
-      skipped.text++;
-      return;
-    }
-    if ("isMask" in node && node.isMask) return;
-    if (STROKED_TYPES.has(node.type)) {
+  const overflow = walkFrame(frame, {
+    text: () => void skipped.text++,
+    mask: () => {}, // a mask layer's outline is not a pen line
+    drawable: (node) => {
       const paint = visibleStroke(node);
       if (paint) found.push({ node, paint });
       else skipped.noStroke++;
-      if (found.length > MAX_SHAPES) overflow = true;
-      return;
-    }
-    if (CONTAINER_TYPES.has(node.type) && "children" in node) for (const child of node.children) visit(child);
-  };
-  for (const child of frame.children) visit(child);
+      return found.length > MAX_SHAPES;
+    },
+  });
   if (overflow) {
     return {
       ok: false,
@@ -70,19 +57,14 @@ export function readStrokes(frame: TargetFrame): StrokesRead {
     };
   }
 
-  const toUnitFromFrame = frameToUnitSquare(info.crop);
-  const frameAbs = frame.absoluteTransform as Affine;
+  const placed = toCropSquare(frame, info.crop);
   const strokes: StrokeSnapshot[] = [];
   for (const { node, paint } of found) {
     const paths = centreLines(node).filter((p) => p.data.trim().length > 0);
     if (paths.length === 0) continue;
-    let local: Affine;
-    try {
-      local = relativeTo(frameAbs, node.absoluteTransform as Affine);
-    } catch {
-      continue;
-    }
-    strokes.push({ id: node.id, name: node.name, type: node.type, paint, paths, toUnit: multiply(toUnitFromFrame, local) });
+    const toUnit = placed(node);
+    if (!toUnit) continue;
+    strokes.push({ id: node.id, name: node.name, type: node.type, paint, paths, toUnit });
   }
   if (strokes.length === 0) {
     const filled = skipped.noStroke ? ` (${skipped.noStroke} shape${skipped.noStroke === 1 ? " has" : "s have"} a fill but no stroke)` : "";

@@ -1,6 +1,6 @@
 // Which canvas changes should refresh the live preview: edits to the watched frame's shapes,
 // by the user or a palette click, but never the result layers the plugin inserts itself.
-import { isPhototypeResult } from "./read-shapes.ts";
+import { isPhototypeResult } from "./frame-info.ts";
 
 export interface WatchState {
   frameId: string | null;

@@ -6,8 +6,8 @@
 //   npx tsx scripts/bench-plugin.ts [--runs 200] [--resolutions 32,64,256]
 import { encode } from "fast-png";
 import { readFileSync } from "node:fs";
-import type { PackInfo } from "../server/protocol.ts";
-import { bytesToBase64 } from "../server/protocol.ts";
+import type { PackInfo } from "../protocol/index.ts";
+import { bytesToBase64 } from "../protocol/index.ts";
 import type { FrameSnapshot } from "../plugin/messages.ts";
 import { readFrame } from "../plugin/read-shapes.ts";
 import { insertResults } from "../plugin/insert-results.ts";

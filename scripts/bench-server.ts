@@ -21,7 +21,7 @@ import { encode } from "fast-png";
 import { loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type SessionSettings } from "../server/pipeline/runtime.ts";
-import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type HealthResponse, type ImageResult, type PacksResponse } from "../server/protocol.ts";
+import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type HealthResponse, type ImageResult, type PacksResponse } from "../protocol/index.ts";
 import { loadOrCreateSecret } from "../server/secret.ts";
 import { engineMissing, startLocalEngine, type LocalEngine } from "../test/server/engine-cluster.ts";
 import { faceLayout, TestClient } from "../test/server/helpers.ts";

@@ -16,7 +16,7 @@ import { invertPhoto } from "../server/pipeline/invert.ts";
 import { hexToRgb } from "../server/pipeline/mask.ts";
 import type { RgbImage } from "../server/pipeline/photo.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type PackRuntime } from "../server/pipeline/runtime.ts";
-import { NO_STROKE } from "../server/protocol.ts";
+import { NO_STROKE } from "../protocol/index.ts";
 import { faceLayout, type FacePose } from "../test/server/helpers.ts";
 
 const args = process.argv.slice(2);

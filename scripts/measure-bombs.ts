@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
-import { bytesToBase64 } from "../server/protocol.ts";
+import { bytesToBase64 } from "../protocol/index.ts";
 import { jpegBomb, largestPngBomb, pngBomb } from "../test/server/bombs.ts";
 
 const port = 8900 + Math.floor(Math.random() * 50);

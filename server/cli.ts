@@ -16,7 +16,7 @@ import { isImageError } from "./pipeline/image-errors.ts";
 import { maskFromPng } from "./pipeline/mask.ts";
 import { ensureOutDir, OutDirError } from "./out-dir.ts";
 import { chooseProvider, closePackRuntime, defaultSessionSettings, openPackRuntime, type ProviderPreference } from "./pipeline/runtime.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED } from "./protocol.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED } from "../protocol/index.ts";
 import { configDir, loadOrCreateSecret } from "./secret.ts";
 import { ConfigError, DEFAULT_PACKS_DIR, startServer } from "./server.ts";
 import { SERVER_VERSION } from "./version.ts";

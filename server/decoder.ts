@@ -12,7 +12,7 @@ import { isImageError } from "./pipeline/image-errors.ts";
 import { checkImageBudget } from "./pipeline/image-header.ts";
 import { BadImageError, type MaskFromImage } from "./pipeline/mask.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
-import type { ErrorCode } from "./protocol.ts";
+import type { ErrorCode } from "../protocol/index.ts";
 
 /** The most one decode may take: the largest image in budget takes ~2 s on a busy 2-core machine. */
 export const DECODE_TIMEOUT_MS = 10_000;

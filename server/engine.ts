@@ -1,23 +1,23 @@
 // The engine: loaded packs with their open sessions, the execution provider and the queue.
-// Both the WebSocket and HTTP routes validate requests here and run them through one queue.
+// Both the WebSocket and HTTP routes validate requests here (prepare.ts) and run them through one queue.
 // With `remote` (serve --engine URL) the packs' networks run on a serving engine instead of
 // in-process sessions (engine-client/); everything else here stays the same.
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { encode as encodePng } from "fast-png";
 import { performance } from "node:perf_hooks";
+import { packInfo } from "./pack/info.ts";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
+import { createPreparer } from "./prepare.ts";
 import { generate, GenerationAborted, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
 import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
 import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
 import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
-import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
 import { EngineClient } from "./engine-client/client.ts";
 import { engineProblem, engineStatus, EngineRunner, type RemoteEngineStatus } from "./engine-client/runner.ts";
 import { isEngineFailure } from "./failure.ts";
 import { allAborted, withJobSignal } from "./pipeline/hooks.ts";
 import { runNetwork } from "./pipeline/stages.ts";
-import { describeClassIds, firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
 import {
   chooseProvider,
@@ -29,7 +29,7 @@ import {
   type ProviderPreference,
   type SessionSettings,
 } from "./pipeline/runtime.ts";
-import { NO_STROKE, type Capability, type ErrorCode, type PackInfo, type Parsed, type Warning } from "./protocol.ts";
+import type { PackInfo, Parsed, Warning } from "../protocol/index.ts";
 import { RequestQueue, type Batching, type MemberResult, type QueueOptions } from "./queue.ts";
 import type { Logger } from "./log.ts";
 
@@ -126,19 +126,6 @@ export function concurrencyFor(provider: ProviderChoice["provider"]): number {
   return provider === "cuda" ? 2 : 1;
 }
 
-const describeIds = (rt: PackRuntime) => describeClassIds(rt.pack.manifest.classes);
-
-function fail(code: ErrorCode, message: string, id?: string): Parsed<never> {
-  return { ok: false, code, message, id };
-}
-
-/** Valid class ids plus the scribble's "nothing drawn" value. */
-function withNoStroke(valid: Uint8Array): Uint8Array {
-  const out = valid.slice();
-  out[NO_STROKE] = 1;
-  return out;
-}
-
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { log } = options;
   const decoder = createImageDecoder(options.decoder);
@@ -189,8 +176,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const chosen = chooseDefaultPack(runtimes.keys(), options.defaultPack);
   if (chosen.note) log.warn(chosen.note);
 
-  const classChecks = new Map([...runtimes].map(([name, rt]) => [name, validClassIds(rt.pack.manifest.classes)]));
-  const faceIds = new Map([...runtimes].map(([name, rt]) => [name, faceClassIds(rt.pack.manifest.classes)]));
   // Start the decode worker now, so the first photo does not wait for a thread to load.
   if (options.warmup !== false) {
     const onePixel = encodePng({ width: 1, height: 1, data: Uint8Array.of(0), channels: 1, depth: 8 });
@@ -263,145 +248,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const concurrency = client ? REMOTE_CONCURRENCY : concurrencyFor(provider.provider);
   const queue = new RequestQueue<Job, JobResult>(worker, { concurrency, ...options.queue }, batching);
 
-  const packInfos = (): PackInfo[] =>
-    [...runtimes.values()].map(({ pack: { manifest: m }, runner }) => {
-      const capabilities: Capability[] = [];
-      if (runner.has("encoder")) capabilities.push("exemplar");
-      if (runner.has("encoder") && runner.has("parser")) capabilities.push("edit");
-      capabilities.push("restyle");
-      return {
-        name: m.name,
-        title: m.title,
-        version: m.version,
-        quality: m.quality,
-        license: m.license.name,
-        resolution: m.resolution,
-        conditions: m.conditions.map((c) => c.kind),
-        classes: m.classes.map((c) => ({ id: c.id, name: c.name, label: c.label, color: c.color })),
-        truncation: m.truncation,
-        backgroundClass: m.classes.find((c) => c.name === "background")?.id ?? null,
-        commercialUse: m.license.commercialUse,
-        capabilities,
-      };
-    });
-
-  const lookup = (id: string, name: string | undefined): Parsed<PackRuntime> => {
-    const rt = name ? runtimes.get(name) : undefined;
-    if (!name || !rt) {
-      const names = [...runtimes.keys()].join(", ") || "none";
-      return fail("unknown_pack", `There is no pack named ${JSON.stringify(name ?? "")} on this server (packs: ${names}).`, id);
-    }
-    return { ok: true, value: rt };
-  };
-
-  /** PNG bytes -> the pack-sized square (in a worker), or the error a person can act on. */
-  const photoOf = async (id: string, rt: PackRuntime, bytes: Uint8Array, what: string): Promise<Parsed<RgbImage>> => {
-    const decoded = await decoder.photo(bytes, rt.pack.manifest.resolution, what);
-    return decoded.ok ? decoded : fail(decoded.code, decoded.message, id);
-  };
-
-  /** Drawn conditions -> what the pipeline reads, with the warnings to send; photos are decoded later. */
-  const checkDrawn = (id: string, name: string, rt: PackRuntime, cond: Exclude<RawCondition, { photo: Uint8Array }>, warnings: Warning[]): Parsed<GenerateInput["condition"]> => {
-    const R = rt.pack.manifest.resolution;
-    if (cond.width !== R || cond.height !== R || cond.data.length !== R * R) {
-      const got = cond.data.length === cond.width * cond.height ? `${cond.width}x${cond.height}` : `${cond.data.length} bytes`;
-      return fail("bad_mask_size", `Pack ${name} needs a ${R}x${R} ${cond.kind} (${R * R} bytes, one a pixel); got ${got}.`, id);
-    }
-    if (cond.kind === "mask" || cond.kind === "scribble") {
-      const valid = cond.kind === "mask" ? classChecks.get(name)! : withNoStroke(classChecks.get(name)!);
-      const bad = firstInvalidClassId(cond.data, valid);
-      if (bad >= 0) {
-        const extra = cond.kind === "scribble" ? `, or ${NO_STROKE} where nothing is drawn` : "";
-        return fail(
-          "bad_class_id",
-          `Pixel (${bad % R}, ${Math.floor(bad / R)}) has class id ${cond.data[bad]}, which pack ${name} does not have (its ids: ${describeIds(rt)}${extra}).`,
-          id,
-        );
-      }
-    }
-    const empty = cond.kind === "sketch" ? cond.data.every((v) => v === 0) : cond.kind === "scribble" ? cond.data.every((v) => v === NO_STROKE) : false;
-    if (empty) return fail("empty_condition", `The ${cond.kind} has nothing drawn in it; draw some strokes first.`, id);
-    const noFace = cond.kind === "sketch" ? null : drawnFaceProblem(cond.data, faceIds.get(name)!);
-    if (noFace) warnings.push({ code: "no_face_drawn", message: noFace });
-    return { ok: true, value: cond.kind === "sketch" ? { kind: "sketch", data: Uint8Array.from(cond.data, (v) => (v ? 1 : 0)) } : { kind: cond.kind, data: cond.data } };
-  };
-
-  const prepare = (r: JobRequest): Parsed<Job> | Promise<Parsed<Job>> => {
-    const id = r.requestId;
-    const name = r.pack ?? chosen.name ?? undefined;
-    const found = lookup(id, name);
-    if (!found.ok) return found;
-    const rt = found.value;
-    const m = rt.pack.manifest;
-    const cond = r.condition;
-    const mapperKind = cond.kind === "exemplar" ? null : cond.kind;
-    if (mapperKind && !m.conditions.some((c) => c.kind === mapperKind)) {
-      return fail("unsupported_condition", `Pack ${name} does not accept ${mapperKind} conditions (it takes ${m.conditions.map((c) => c.kind).join(", ")}).`, id);
-    }
-    if (cond.kind === "exemplar" && !rt.runner.has("encoder")) {
-      return fail("unsupported_condition", `Pack ${name} has no encoder, so it cannot take a layout from a photo.`, id);
-    }
-    if (r.source && !rt.runner.has("encoder")) {
-      return fail("unsupported_feature", `Pack ${name} has no encoder, so it cannot generate with a photo's identity.`, id);
-    }
-    if (r.source && !r.restyle && r.variations !== 1) {
-      return fail("bad_message", "A photo source makes one image (the photo's own face); ask for variations: 1.", id);
-    }
-    let restyle: GenerateInput["restyle"];
-    if (r.restyle) {
-      const valid = classChecks.get(name!)!;
-      const unknown = r.restyle.classes.filter((c) => !valid[c]);
-      if (unknown.length) return fail("bad_class_id", `Restyle names class id ${unknown.join(", ")}, which pack ${name} does not have (its ids: ${describeIds(rt)}).`, id);
-      if (cond.kind !== "mask" && !rt.runner.has("parser")) {
-        return fail("unsupported_feature", `Pack ${name} has no parser, so it can restyle a region only with a shapes (mask) condition.`, id);
-      }
-      restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
-    }
-    const warnings: Warning[] = [];
-    const job = (condition: GenerateInput["condition"], source: GenerateInput["source"], decodeMs?: number): Parsed<Job> => ({
-      ok: true,
-      value: {
-        requestId: id,
-        pack: name!,
-        decodeMs,
-        ...(warnings.length ? { warnings } : {}),
-        task: { kind: "generate", input: { condition, seed: r.seed, variations: r.variations, truncation: r.truncation, source, restyle } },
-      },
-    });
-    const drawn = "photo" in cond ? null : checkDrawn(id, name!, rt, cond, warnings);
-    if (drawn && !drawn.ok) return drawn;
-    // Without photos the answer is ready now (and in message order); photos wait for the decode worker.
-    if (drawn && !r.source) return job(drawn.value, undefined);
-    return (async () => {
-      const started = performance.now();
-      let condition = drawn?.value;
-      if ("photo" in cond) {
-        const photo = await photoOf(id, rt, cond.photo, "The photo");
-        if (!photo.ok) return photo;
-        condition = { kind: cond.kind, photo: photo.value };
-      }
-      let source: GenerateInput["source"];
-      if (r.source) {
-        const photo = await photoOf(id, rt, r.source, "The source photo");
-        if (!photo.ok) return photo;
-        source = { photo: photo.value };
-      }
-      return job(condition!, source, performance.now() - started);
-    })();
-  };
-
-  const prepareInvert = async (r: InvertJobRequest): Promise<Parsed<Job>> => {
-    const id = r.requestId;
-    const name = r.pack ?? chosen.name ?? undefined;
-    const found = lookup(id, name);
-    if (!found.ok) return found;
-    const rt = found.value;
-    if (!rt.runner.has("parser")) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot read a photo's layout.`, id);
-    const started = performance.now();
-    const photo = await photoOf(id, rt, r.photo, "The photo");
-    if (!photo.ok) return photo;
-    return { ok: true, value: { requestId: id, pack: name!, decodeMs: performance.now() - started, task: { kind: "invert", photo: photo.value } } };
-  };
+  const packInfos = (): PackInfo[] => [...runtimes.values()].map(packInfo);
+  const { prepare, prepareInvert } = createPreparer(runtimes, chosen.name, decoder);
 
   const close = async () => {
     queue.close();

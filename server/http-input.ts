@@ -4,7 +4,7 @@
 import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
 import { imageFormat } from "./pipeline/image-header.ts";
-import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "./protocol.ts";
+import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
 import type { Engine, JobRequest } from "./engine.ts";
 
 export interface HttpGenerateInput {

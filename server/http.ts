@@ -1,4 +1,4 @@
-// HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws.ts.
+// HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws/.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
@@ -20,7 +20,7 @@ import {
   type HealthResponse,
   type HttpGenerateResponse,
   type PacksResponse,
-} from "./protocol.ts";
+} from "../protocol/index.ts";
 import type { Outcome } from "./queue.ts";
 import { isAllowedHost, isAllowedOrigin, NEEDS_CODE, WHERE_THE_CODE_IS, WRONG_CODE, type AccessGate } from "./security.ts";
 

@@ -8,12 +8,12 @@ import { createEngine, type Engine, type RemoteEngineOptions } from "./engine.ts
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ProviderPreference, SessionSettings } from "./pipeline/runtime.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, WS_PATH } from "./protocol.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, WS_PATH } from "../protocol/index.ts";
 import type { QueueOptions } from "./queue.ts";
 import { loadOrCreateSecret } from "./secret.ts";
 import { AccessGate, bindProblem, hostNamesFor } from "./security.ts";
 import { SERVER_VERSION } from "./version.ts";
-import { attachWebSocket, type WsEndpoint } from "./ws.ts";
+import { attachWebSocket, type WsEndpoint } from "./ws/index.ts";
 
 export const DEFAULT_PACKS_DIR = "models/packs";
 

@@ -10,8 +10,9 @@ import { SettingsPanel } from "./components/SettingsPanel.tsx";
 import { ConditionPicker } from "./components/ConditionPicker.tsx";
 import { PhotoActions } from "./components/PhotoActions.tsx";
 import { PairingPanel } from "./components/PairingPanel.tsx";
-import type { PackInfo } from "../server/protocol.ts";
-import type { Session, UiState } from "./session.ts";
+import type { PackInfo } from "../protocol/index.ts";
+import type { Session } from "./session/index.ts";
+import type { UiState } from "./session/state.ts";
 
 function useSessionState(session: Session): UiState {
   const [state, setState] = useState(session.state);

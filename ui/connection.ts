@@ -1,6 +1,6 @@
 // The UI's WebSocket to the server: connects, parses frames with the shared protocol module,
 // and reconnects by itself with exponential backoff after any close.
-import { CLOSE_UNAUTHORIZED, parseServerMessage, type ClientMessage, type ServerMessage, type Welcome, WS_PATH } from "../server/protocol.ts";
+import { CLOSE_UNAUTHORIZED, parseServerMessage, type ClientMessage, type ServerMessage, type Welcome, WS_PATH } from "../protocol/index.ts";
 import { reconnectDelay } from "./lib/backoff.ts";
 
 export type ConnectionState =

@@ -1,7 +1,7 @@
 // UI entry, bundled and inlined into dist/ui.html (Figma loads the UI as one HTML string).
 import { render } from "preact";
 import { App } from "./app.tsx";
-import { Session } from "./session.ts";
+import { Session } from "./session/index.ts";
 
 const session = new Session();
 render(<App session={session} />, document.getElementById("app")!);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { encode } from "fast-png";
 import { apply } from "../../plugin/lib/transform.ts";
-import { MAX_SHAPES } from "../../plugin/read-shapes.ts";
+import { MAX_SHAPES } from "../../plugin/walk-frame.ts";
 import { RESULT_MARK_KEY, RESULT_MARK_VALUE, type FrameRead } from "../../plugin/messages.ts";
 import { createFakeFigma, type FakeNode } from "./fake-figma.ts";
 import { drawFace, frame, rgb01, runPlugin, shape, snapshotNodes } from "./scene.ts";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine, type Engine, type Job, type JobResult } from "../../server/engine.ts";
 import { generateBatch, type DrawnRequest } from "../../server/pipeline/batch.ts";
 import { generate } from "../../server/pipeline/generate.ts";
-import { NO_STROKE } from "../../server/protocol.ts";
+import { NO_STROKE } from "../../protocol/index.ts";
 import type { Outcome } from "../../server/queue.ts";
 import { defaultTestPack, faceLayout, PACKS_DIR } from "./helpers.ts";
 

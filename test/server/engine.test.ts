@@ -5,7 +5,7 @@
 // Skipped only where .venv-engine is missing and CI is not set; in CI it must run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type Logger } from "../../server/log.ts";
-import { bytesToBase64, type ErrorMessage, type HealthResponse, type ImageResult, type LayoutResult, type PacksResponse, type ServerMessage } from "../../server/protocol.ts";
+import { bytesToBase64, type ErrorMessage, type HealthResponse, type ImageResult, type LayoutResult, type PacksResponse, type ServerMessage } from "../../protocol/index.ts";
 import { startServer, type RunningServer, type ServeOptions } from "../../server/server.ts";
 import { engineMissing, freePort, startLocalEngine, type LocalEngine } from "./engine-cluster.ts";
 import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR } from "./helpers.ts";

@@ -7,7 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../server/log.ts";
-import { bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ServerMessage } from "../../server/protocol.ts";
+import { bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ServerMessage } from "../../protocol/index.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { jpegBomb, largestJpegBomb, largestPngBomb, pngBomb } from "./bombs.ts";
 import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, TestClient } from "./helpers.ts";

@@ -21,7 +21,7 @@ import {
   type Progress,
   type ServerMessage,
   type Welcome,
-} from "../../server/protocol.ts";
+} from "../../protocol/index.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, TestClient } from "./helpers.ts";
 import { flatRgb, rgbPng } from "./images.ts";

@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { WebSocket } from "ws";
 import { chooseDefaultPack, loadPacks, type LoadedPack } from "../../server/pack/registry.ts";
-import { parseServerMessage, type ServerMessage } from "../../server/protocol.ts";
+import { parseServerMessage, type ServerMessage } from "../../protocol/index.ts";
 import type { PackClass } from "../../server/pack/schema.ts";
 
 export const PACKS_DIR = resolve(import.meta.dirname, "../../models/packs");

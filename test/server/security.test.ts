@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuessLimit } from "../../server/guess-limit.ts";
 import { silentLogger } from "../../server/log.ts";
-import { CLOSE_UNAUTHORIZED, type ErrorMessage } from "../../server/protocol.ts";
+import { CLOSE_UNAUTHORIZED, type ErrorMessage } from "../../protocol/index.ts";
 import { configDir, formatCode, loadOrCreateSecret, newCode, normalizeCode } from "../../server/secret.ts";
 import { hostNamesFor, isAllowedHost } from "../../server/security.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode, encode } from "fast-png";
 import { silentLogger } from "../../server/log.ts";
-import { base64ToBytes, bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ImageResult, type Progress, type ServerMessage, type Welcome } from "../../server/protocol.ts";
+import { base64ToBytes, bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ImageResult, type Progress, type ServerMessage, type Welcome } from "../../protocol/index.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import type { PackInfo } from "../../server/protocol.ts";
+import type { PackInfo } from "../../protocol/index.ts";
 import type { ShapeSnapshot } from "../../plugin/messages.ts";
 import { backgroundClassId, classAliases, classificationProblem, classifyShapes, classifyStrokes, darkStrokes, normalizeName } from "../../ui/lib/classify.ts";
 import type { StrokeSnapshot } from "../../plugin/messages.ts";

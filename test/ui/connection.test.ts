@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PROTOCOL_VERSION, type Welcome } from "../../server/protocol.ts";
+import { PROTOCOL_VERSION, type Welcome } from "../../protocol/index.ts";
 import { ServerConnection, type ConnectionState } from "../../ui/connection.ts";
 
 class FakeSocket {

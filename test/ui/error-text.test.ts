@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, Stage } from "../../server/protocol.ts";
+import { ErrorCode, Stage } from "../../protocol/index.ts";
 import { ERROR_SENTENCES, errorSentence, progressFraction, progressSentence } from "../../ui/lib/error-text.ts";
 
 // The codes as the protocol schema lists them (TypeBox union of literals).

@@ -9,7 +9,7 @@ import { decode } from "fast-png";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { silentLogger } from "../../server/log.ts";
 import { generate } from "../../server/pipeline/generate.ts";
-import { base64ToBytes, NO_STROKE, type GenerateRequest, type InvertRequest, type PackInfo } from "../../server/protocol.ts";
+import { base64ToBytes, NO_STROKE, type GenerateRequest, type InvertRequest, type PackInfo } from "../../protocol/index.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
 import { faceLayout } from "../server/helpers.ts";
 import { flatRgb, rgbPng } from "../server/images.ts";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Frame } from "playwright-core";
 import { startServer, type RunningServer } from "../../server/server.ts";
 import { silentLogger } from "../../server/log.ts";
-import type { GenerateRequest, PackInfo } from "../../server/protocol.ts";
+import type { GenerateRequest, PackInfo } from "../../protocol/index.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
 import { chromiumAvailable, launchChromium } from "./harness/chromium.ts";
 import { onCanvas, openPlugin, sentMessages, startHarness, type Harness, type OpenPlugin } from "./harness/serve.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ImageResult, ServerMessage } from "../../server/protocol.ts";
+import type { ImageResult, ServerMessage } from "../../protocol/index.ts";
 import { RequestBook } from "../../ui/lib/requests.ts";
 
 const image = (id: string, index = 0, total = 1, seed = 7): ImageResult => ({

@@ -1,5 +1,5 @@
 // What Generate reads: Shapes | Sketch | Scribble | Photo edges (only the kinds the pack takes).
-import type { PackInfo } from "../../server/protocol.ts";
+import type { PackInfo } from "../../protocol/index.ts";
 import { PICKED_CONDITIONS, type PickedCondition } from "../lib/settings.ts";
 
 export const CONDITION_LABELS: Record<PickedCondition, { label: string; hint: string }> = {

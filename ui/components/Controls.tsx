@@ -1,5 +1,5 @@
 // Seed (with lock and dice), variations, live preview and the Generate button.
-import { MAX_SEED, MAX_VARIATIONS } from "../../server/protocol.ts";
+import { MAX_SEED, MAX_VARIATIONS } from "../../protocol/index.ts";
 import type { Settings } from "../lib/settings.ts";
 import { DiceIcon, LockIcon } from "./icons.tsx";
 

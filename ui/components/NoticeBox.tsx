@@ -1,5 +1,5 @@
 // One message at a time: what went wrong and what to do, or what just happened.
-import type { Notice } from "../session.ts";
+import type { Notice } from "../session/state.ts";
 
 export function NoticeBox(props: { notice: Notice | null; onDismiss(): void }) {
   const n = props.notice;

@@ -1,5 +1,5 @@
 // The pack's classes as swatches. A click recolours the selected shapes, or adds a shape of that class.
-import type { PackClassInfo } from "../../server/protocol.ts";
+import type { PackClassInfo } from "../../protocol/index.ts";
 
 export function Palette(props: { classes: readonly PackClassInfo[]; selectedShapes: number; hasFrame: boolean; strokes?: boolean; onPick(id: number): void }) {
   const n = props.selectedShapes;

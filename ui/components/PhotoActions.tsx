@@ -1,5 +1,5 @@
 // The photo and region actions: exemplar layout, edit a photo, restyle a region.
-import type { PackInfo } from "../../server/protocol.ts";
+import type { PackInfo } from "../../protocol/index.ts";
 
 export function PhotoActions(props: { pack: PackInfo; enabled: boolean; hasFrame: boolean; onExemplar(): void; onEdit(): void; onRestyle(): void }) {
   const caps = props.pack.capabilities ?? [];

@@ -1,8 +1,8 @@
 // The latest image (live preview or final), the layout the networks see, and progress.
 import { useEffect, useRef } from "preact/hooks";
-import { NO_STROKE, type PackInfo } from "../../server/protocol.ts";
+import { NO_STROKE, type PackInfo } from "../../protocol/index.ts";
 import { parseHex } from "../lib/palette.ts";
-import type { Busy, LayoutSummary, PreviewImage } from "../session.ts";
+import type { Busy, LayoutSummary, PreviewImage } from "../session/state.ts";
 
 const WHITE = { r: 255, g: 255, b: 255 };
 const BLACK = { r: 0, g: 0, b: 0 };

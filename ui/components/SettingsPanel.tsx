@@ -1,6 +1,6 @@
 // Server address, pairing code and pack. Kept in figma.clientStorage: on this computer, for this user only.
 import { useState } from "preact/hooks";
-import type { PackInfo } from "../../server/protocol.ts";
+import type { PackInfo } from "../../protocol/index.ts";
 import type { Settings } from "../lib/settings.ts";
 import { DEFAULT_SERVER_URL } from "../lib/settings.ts";
 

@@ -1,7 +1,7 @@
 // Each shape's class: its fill colour when that is a palette colour (what the designer sees wins),
 // else its layer name when that names a class ("Hair", "hair 2", "l_eye", "Left eye").
 // Shapes with neither are listed by name, never guessed.
-import type { PackInfo } from "../../server/protocol.ts";
+import type { PackInfo } from "../../protocol/index.ts";
 import type { ShapeSnapshot, StrokeSnapshot } from "../../plugin/messages.ts";
 import { from01, nearestClass, paletteOf, rgbToLab, toHex, type PaletteEntry } from "./palette.ts";
 

@@ -1,6 +1,6 @@
 // Every protocol error code, and every progress stage, in words a designer can act on.
-// `Record<ErrorCode, …>` makes a code added to server/protocol.ts a type error here until it has a sentence.
-import type { ErrorCode, Progress } from "../../server/protocol.ts";
+// `Record<ErrorCode, …>` makes a code added to protocol/server-messages.ts a type error here until it has a sentence.
+import type { ErrorCode, Progress } from "../../protocol/index.ts";
 
 export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   bad_json: "The plugin and the server misunderstood each other (the message was not readable). Update both to the same version.",

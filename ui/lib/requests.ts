@@ -2,7 +2,7 @@
 // forgets the previous one, so its late progress, image or "replaced" error is dropped here
 // (the server also replaces a preview still waiting in its queue). Final requests collect their
 // images until `done`, and only then may the UI insert them, all at once.
-import type { ErrorCode, ImageResult, LayoutResult, Progress, ServerMessage, Warning } from "../../server/protocol.ts";
+import type { ErrorCode, ImageResult, LayoutResult, Progress, ServerMessage, Warning } from "../../protocol/index.ts";
 import type { InsertTarget } from "../../plugin/messages.ts";
 import { QUIET_CODES } from "./error-text.ts";
 

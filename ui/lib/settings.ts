@@ -1,6 +1,6 @@
 // What the UI keeps in figma.clientStorage (local to this user, never in the shared document):
 // the server address and pairing code, and the last choices, so the panel opens as it was left.
-import { MAX_SEED, MAX_VARIATIONS } from "../../server/protocol.ts";
+import { MAX_SEED, MAX_VARIATIONS } from "../../protocol/index.ts";
 
 declare const __PHOTOTYPE_SERVER_URL__: string | undefined;
 

@@ -1,6 +1,6 @@
 // The UI's share of a generation, for scripts/bench-plugin.ts: classify the shapes, rasterize
 // the mask, build the generate message; and decode a returned PNG for the insert message.
-import { base64ToBytes, bytesToBase64, type PackInfo } from "../../../server/protocol.ts";
+import { base64ToBytes, bytesToBase64, type PackInfo } from "../../../protocol/index.ts";
 import type { FrameSnapshot } from "../../../plugin/messages.ts";
 import { backgroundClassId, classifyShapes } from "../../../ui/lib/classify.ts";
 import { rasterizeMask } from "../../../ui/lib/rasterize.ts";

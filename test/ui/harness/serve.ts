@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Browser, Frame, Page } from "playwright-core";
-import type { ClientMessage } from "../../../server/protocol.ts";
+import type { ClientMessage } from "../../../protocol/index.ts";
 import { bundleForBrowser } from "./chromium.ts";
 
 export interface Harness {

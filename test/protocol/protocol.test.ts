@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, parseClientMessage, parseServerMessage } from "../../server/protocol.ts";
+import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, parseClientMessage, parseServerMessage } from "../../protocol/index.ts";
 
 describe("base64", () => {
   it("the browser-side (portable) code agrees with Node's Buffer for every length and byte", () => {

@@ -3,7 +3,8 @@
 // transforms, frozen paint arrays, batched async nodechange events, image limits, undo commits).
 // Runs in Node (vitest) and in the browser (bundled for the Chromium harness); no Node imports.
 // figma-api-stub lacks fillGeometry, absoluteTransform, createImage checks, nodechange and
-// commitUndo, which are exactly what these tests are about, hence this fake.
+// commitUndo, which are exactly what these tests are about, hence this fake. It is one file over
+// 400 lines because it mirrors one API surface that the tests read as a whole.
 
 export type Matrix = [[number, number, number], [number, number, number]];
 type Listener = (...args: any[]) => void;

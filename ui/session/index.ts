@@ -27,7 +27,7 @@ function clientTag(): string {
 }
 
 export class Session {
-  state: UiState = INITIAL_STATE;
+  state: UiState = { ...INITIAL_STATE };
 
   private readonly listeners = new Set<() => void>();
   private previewTimer: ReturnType<typeof setTimeout> | null = null;

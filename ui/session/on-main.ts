@@ -77,5 +77,7 @@ const ON_MAIN: MainHandlers = Object.freeze({
 });
 
 export function onMain(session: Session, msg: MainToUi): void {
-  (ON_MAIN[msg.type] as (session: Session, msg: MainToUi) => void)(session, msg);
+  // The bridge passes on any message with a string type; one this UI doesn't know is ignored, as before.
+  const handle = Object.hasOwn(ON_MAIN, msg.type) ? (ON_MAIN[msg.type] as (session: Session, msg: MainToUi) => void) : undefined;
+  handle?.(session, msg);
 }

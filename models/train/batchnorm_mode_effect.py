@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 import eval_parser
-from common import REPO, data_root, load_config, run_main, set_threads
+from common import REPO, data_root, run_main, set_threads
+from config import Config
 from data import downsample_mask, load_split, to_float
 from evaluate import hwc_to_float, layouts, read_u8
 from evaluation import layout_fidelity
@@ -43,7 +44,7 @@ def main(argv=None):
     meta = json.loads((work / "outputs.json").read_text())
     n, s, res = meta["n"], meta["seeds"], meta["res"]
     parser = eval_parser.load()
-    root = data_root(load_config("evaluation"))
+    root = data_root(Config.load("evaluation"))
     outputs = hwc_to_float(read_u8(work / "outputs-exact.bin", (n, s, res, res, 3)))
     masks = downsample_mask(layouts(root, n)[0], parser.res).repeat_interleave(s, 0)
     real = to_float(load_split(root, "test", res, with_masks=False, evaluation=True)[0])

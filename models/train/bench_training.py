@@ -15,7 +15,8 @@ import time
 
 import torch
 
-from common import autocast_for, data_root, load_config, run_main, seed_everything
+from common import autocast_for, data_root, run_main, seed_everything
+from config import Config
 from data import training_images
 from model import Discriminator, make_generator
 from train_generator import gan_step, make_optimisers, real_batch
@@ -36,8 +37,8 @@ def load():
 
 
 def setup(cfg, autocast, channels_last, compiled):
-    gcfg, tc = cfg["generator"], dict(cfg["gan"], autocast=autocast)
-    gen = seed_everything(tc["seed"])
+    gcfg, tc = cfg.generator.given(), cfg.gan.override(autocast=autocast)
+    gen = seed_everything(tc.seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     G, D = make_generator(gcfg).to(memory_format=fmt), Discriminator(gcfg).to(memory_format=fmt)
     opt_g, opt_d = make_optimisers(G, D, tc)
@@ -47,17 +48,17 @@ def setup(cfg, autocast, channels_last, compiled):
 
 
 def step(s, reals, i):
-    real = real_batch(reals, s["tc"]["batch"], s["gen"], torch.device("cpu"), s["fmt"])
+    real = real_batch(reals, s["tc"].batch, s["gen"], torch.device("cpu"), s["fmt"])
     return gan_step(s["G"], s["D"], s["opt_g"], s["opt_d"], real, s["gen"], s["tc"], i, s["ctx"], D_r1=s["D_r1"])
 
 
 def bench(cfg, variants, steps, warmup):
-    res = cfg["generator"]["resolution"]
+    res = cfg.generator.resolution
     reals = torch.randint(0, 256, (64, 3, res, res), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    g = make_generator(cfg["generator"])
-    n_g, n_d = sum(p.numel() for p in g.parameters()), sum(p.numel() for p in Discriminator(cfg["generator"]).parameters())
-    batch = cfg["gan"]["batch"]
-    print(f"\n{cfg['name']}: {res} px, {cfg['generator'].get('arch')}, G {n_g / 1e6:.2f} M params, D {n_d / 1e6:.2f} M, "
+    g = make_generator(cfg.generator.given())
+    n_g, n_d = sum(p.numel() for p in g.parameters()), sum(p.numel() for p in Discriminator(cfg.generator.given()).parameters())
+    batch = cfg.gan.batch
+    print(f"\n{cfg.name}: {res} px, {cfg.generator.arch}, G {n_g / 1e6:.2f} M params, D {n_d / 1e6:.2f} M, "
           f"batch {batch}, {torch.get_num_threads()} threads, {load()}")
     print(f"{'variant':<32} {'warm-up s':>9} {'s/step':>7} {'x fp32':>7} {'images/h':>9}")
     base = None
@@ -80,10 +81,10 @@ def bench(cfg, variants, steps, warmup):
 
 def stability(cfg, steps, every=25):
     """fp32 and bf16 from the same seed on the real data: window means of the losses, side by side."""
-    reals = training_images(data_root(cfg), cfg["generator"]["resolution"])
+    reals = training_images(data_root(cfg), cfg.generator.resolution)
     curves = {}
     for mode in ("none", "bf16"):
-        s = setup(cfg, mode, bool(cfg["gan"].get("channels_last")), False)
+        s = setup(cfg, mode, cfg.gan.channels_last, False)
         rows, acc = [], []
         t0 = time.perf_counter()
         for i in range(steps):
@@ -95,7 +96,7 @@ def stability(cfg, steps, every=25):
         curves[mode] = torch.stack(rows)
         print(f"{mode}: {steps} steps in {time.perf_counter() - t0:.0f} s, all losses finite: {bool(torch.isfinite(curves[mode]).all())}")
     a, b = curves["none"], curves["bf16"]
-    print(f"\n{cfg['name']} stability, means over {every}-step windows, same seed ({load()})")
+    print(f"\n{cfg.name} stability, means over {every}-step windows, same seed ({load()})")
     print(f"{'steps':>9} | {'fp32 D':>7} {'G':>7} {'D(real)':>8} {'D(fake)':>8} | {'bf16 D':>7} {'G':>7} {'D(real)':>8} {'D(fake)':>8}")
     for j in range(len(a)):
         print(f"{j * every + 1:>4}-{(j + 1) * every:<4} | " + " ".join(f"{v:>7.3f}" if k < 2 else f"{v:>8.3f}" for k, v in enumerate(a[j]))
@@ -116,7 +117,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     for name in args.configs:
-        cfg = load_config(name)
+        cfg = Config.load(name)
         if args.stability:
             stability(cfg, args.stability)
         else:

@@ -13,7 +13,8 @@ import json
 
 import torch
 
-from common import data_root, load_config, run_dir, run_main, save_image_grid, set_threads
+from common import data_root, run_dir, run_main, save_image_grid, set_threads
+from config import Config
 from data import load_split, to_float, training_images
 import mobilenet_features
 from metrics import frechet_distance, precision_recall
@@ -34,10 +35,10 @@ def main(argv=None):
     ap.add_argument("--psi", type=float, default=1.0)
     ap.add_argument("--grid", help="also write a PNG: 16 samples per checkpoint, one pair of rows each, in order")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
     parser, _ = load_parser(run_dir(cfg) / "parser.pt")
-    res = cfg["generator"]["resolution"]
+    res = cfg.generator.resolution
     real = parser_features(parser, to_float(training_images(data_root(cfg), res)))
     test, _, _ = load_split(data_root(cfg), "test", res, with_masks=False, evaluation=True)
     floor = frechet_distance(real, parser_features(parser, to_float(test)))

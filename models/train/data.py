@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from classes import NUM_CLASSES, flip_lut
 from common import REPO, UserError
+from model import one_hot
 
 TRAINING_SPLITS = ("train", "unlabeled")
 
@@ -53,8 +54,7 @@ def downsample_mask(mask: torch.Tensor, res: int, num_classes: int = NUM_CLASSES
     """Majority vote per block, so thin parts (brows, lips) survive better than nearest sampling."""
     if mask.shape[-1] == res:
         return mask
-    onehot = F.one_hot(mask.long(), num_classes).permute(0, 3, 1, 2).float()
-    return F.adaptive_avg_pool2d(onehot, res).argmax(1)
+    return F.adaptive_avg_pool2d(one_hot(mask.long(), num_classes), res).argmax(1)
 
 
 def load_split(root: Path, split: str, res: int, with_masks: bool, evaluation: bool = False, cache: bool = True):

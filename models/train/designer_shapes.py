@@ -74,7 +74,8 @@ def main(argv=None):
     from PIL import Image
 
     from classes import palette_tensor
-    from common import data_root, load_config, run_main
+    from common import data_root, run_main
+    from config import Config
     from data import read_mask
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,7 +85,7 @@ def main(argv=None):
 
     def run():
         args = ap.parse_args(argv)
-        root = data_root(load_config("evaluation"), args.data)
+        root = data_root(Config.load("evaluation"), args.data)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         pal = palette_tensor().numpy()

@@ -1,4 +1,6 @@
-"""docs/RESULTS.md and its grids, from one evaluation run's results (evaluate.py score)."""
+"""What one evaluation run (evaluate.py score) writes: results.json, docs/RESULTS.md and its grids, and the
+pack's headline eval_ metrics in its pack.json."""
+import json
 import os
 from pathlib import Path
 
@@ -218,3 +220,46 @@ def write_markdown(path: Path, r: dict, grids):
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text("\n".join(L))
     os.replace(tmp, path)  # whole or not at all
+
+
+EVAL_CMD = "npm run eval"
+
+
+def headline_metrics(r: dict) -> list[dict]:
+    """What pack.json carries from one evaluation run (names start with eval_)."""
+    L, M, where = r["layout"], r["realism"]["mobilenet"], f"{r['masks']} test/ layouts x {r['seeds']} seeds, evaluation parser {r['eval_parser']['sha256'][:12]}"
+    rows = [("eval_layout_miou_exact", L["exact"]["miou"], f"layout mIoU on exact test masks ({where})"),
+            ("eval_pixel_accuracy_exact", L["exact"]["pixel_accuracy"], "pixel accuracy on exact test masks"),
+            ("eval_layout_miou_designer", L["designer"]["miou"], "layout mIoU on the same layouts drawn as designer shapes"),
+            ("eval_pixel_accuracy_designer", L["designer"]["pixel_accuracy"], "pixel accuracy on designer shapes"),
+            ("eval_layout_miou_reference", L["reference_exact"]["miou"], "real test photos against another photo's mask: what ignoring the layout scores"),
+            ("eval_fd_mobilenetv2_exact", M["exact"]["fd"], f"FD-MobileNetV2 of mask-conditioned outputs vs real test photos (floor {M['floor']['fd']:.2f})"),
+            ("eval_kid_mobilenetv2_exact", M["exact"]["kid"], f"KID-MobileNetV2 of mask-conditioned outputs (floor {M['floor']['kid']:.4f})"),
+            ("eval_fd_mobilenetv2_unconditional", M["unconditional"]["fd"], "FD-MobileNetV2 of unconditional samples (no mask)")]
+    f = r.get("face_detection")
+    if f:
+        rows.append(("eval_face_detection_rate", f["exact"]["rate"], f"share of mask-conditioned outputs with a face found ({f['detector']})"))
+    i = r.get("identity")
+    if i:
+        rows += [("eval_identity_same_seed_distance", i["exact"]["same_seed_distance"], f"face-embedding cosine distance, same seed + new layout ({i['network']})"),
+                 ("eval_identity_different_seed_distance", i["exact"]["different_seed_distance"], "same layout, different seeds")]
+    return [{"name": k, "value": round(float(v), 4), "description": d, "command": EVAL_CMD} for k, v, d in rows]
+
+
+def write_pack_metrics(path: Path, r: dict):
+    manifest = json.loads(path.read_text())
+    manifest["metrics"] = [m for m in manifest["metrics"] if not m["name"].startswith("eval_")] + headline_metrics(r)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def write_reports(result: dict, work: Path, layout_sets: dict, unconditional, grids_dir: Path, markdown: Path | None = None,
+                  pack_json: Path | None = None):
+    """results.json in the work folder and the grids, then RESULTS.md and the pack's metrics where asked."""
+    (work / "results.json").write_text(json.dumps(result, indent=2))
+    grids = write_grids(layout_sets, unconditional, grids_dir)
+    if markdown:
+        write_markdown(markdown, result, grids)
+    if pack_json:
+        write_pack_metrics(pack_json, result)

@@ -5,8 +5,8 @@
                             designer shapes (designer_shapes.py), at the pack's resolution; WORK/real*.bin
   2. scripts/eval.ts     -> WORK/outputs-*.bin: every layout x every seed, unconditional samples and
                             rearranged pairs, through server/pipeline; face detection and face embeddings
-  3. evaluate.py score   -> layout fidelity, realism, identity, rearranger agreement -> results.json,
-                            RESULTS.md (eval_report.py) and the pack's headline metrics in pack.json
+  3. evaluate.py score   -> layout fidelity, realism, identity, rearranger agreement; eval_report.py
+                            writes them: results.json, RESULTS.md, its grids, the pack's headline metrics
 
 Every network that measures is frozen and in eval mode: the committed evaluation parser
 (eval_parser.py) and MobileNetV2's ImageNet blocks (mobilenet_features.py).
@@ -24,7 +24,8 @@ import torch
 import eval_parser
 import eval_report
 from classes import NAMES
-from common import REPO, UserError, data_root, load_config, run_main, set_threads
+from common import REPO, UserError, data_root, run_main, set_threads
+from config import Config
 from data import downsample_mask, load_split, to_float, training_images
 from designer_shapes import designer_shapes
 from evaluation import identity, layout_fidelity, pair_agreement, realism, reference_identity
@@ -87,6 +88,7 @@ def networks_fingerprint(manifest: dict) -> str:
 
 
 def score(cfg, args):
+    """Every number of one evaluation run, and the images its grids show (layout sets, unconditional samples)."""
     t0 = time.time()
     from mobilenet_features import features as mobilenet, describe as mobilenet_name
 
@@ -154,8 +156,6 @@ def score(cfg, args):
 
     faces = json.loads((work / "faces.json").read_text()) if (work / "faces.json").is_file() else None
     bench = json.loads((work / "bench.json").read_text()) if (work / "bench.json").is_file() else None
-    grids = eval_report.write_grids({"test-masks": (exact_full, sets["exact"]), "designer-masks": (drawn_full, sets["designer"])},
-                                    sets["unconditional"], Path(args.grids))
     result = {"pack": manifest["name"], "pack_version": manifest["version"], "networks_sha256": networks_fingerprint(manifest),
               "masks": n, "seeds": s, "resolution": res, "eval_resolution": E,
               "eval_parser": {"sha256": parser.sha256, "file": os.path.relpath(eval_parser.WEIGHTS, REPO), **parser.info["trained"]},
@@ -163,46 +163,8 @@ def score(cfg, args):
               "face_detection": faces, "identity": ident, "rearranger": rearranger, "generation": meta.get("timing"),
               "bench": bench, "test_images": len(real), "floor_train_images": len(train_f),
               "score_seconds": round(time.time() - t0, 1)}
-    (work / "results.json").write_text(json.dumps(result, indent=2))
-    if args.out:
-        eval_report.write_markdown(Path(args.out), result, grids)
-    if args.pack_metrics:
-        write_pack_metrics(pack / "pack.json", result)
-    print(json.dumps({"miou_exact": layout["exact"]["miou"], "miou_designer": layout["designer"]["miou"],
-                      "reference": layout["reference_exact"]["miou"],
-                      "fd_mobilenet": realism_rows["mobilenet"]["exact"]["fd"]}))
-
-
-EVAL_CMD = "npm run eval"
-
-
-def headline_metrics(r: dict) -> list[dict]:
-    """What pack.json carries from one evaluation run (names start with eval_)."""
-    L, M, where = r["layout"], r["realism"]["mobilenet"], f"{r['masks']} test/ layouts x {r['seeds']} seeds, evaluation parser {r['eval_parser']['sha256'][:12]}"
-    rows = [("eval_layout_miou_exact", L["exact"]["miou"], f"layout mIoU on exact test masks ({where})"),
-            ("eval_pixel_accuracy_exact", L["exact"]["pixel_accuracy"], "pixel accuracy on exact test masks"),
-            ("eval_layout_miou_designer", L["designer"]["miou"], "layout mIoU on the same layouts drawn as designer shapes"),
-            ("eval_pixel_accuracy_designer", L["designer"]["pixel_accuracy"], "pixel accuracy on designer shapes"),
-            ("eval_layout_miou_reference", L["reference_exact"]["miou"], "real test photos against another photo's mask: what ignoring the layout scores"),
-            ("eval_fd_mobilenetv2_exact", M["exact"]["fd"], f"FD-MobileNetV2 of mask-conditioned outputs vs real test photos (floor {M['floor']['fd']:.2f})"),
-            ("eval_kid_mobilenetv2_exact", M["exact"]["kid"], f"KID-MobileNetV2 of mask-conditioned outputs (floor {M['floor']['kid']:.4f})"),
-            ("eval_fd_mobilenetv2_unconditional", M["unconditional"]["fd"], "FD-MobileNetV2 of unconditional samples (no mask)")]
-    f = r.get("face_detection")
-    if f:
-        rows.append(("eval_face_detection_rate", f["exact"]["rate"], f"share of mask-conditioned outputs with a face found ({f['detector']})"))
-    i = r.get("identity")
-    if i:
-        rows += [("eval_identity_same_seed_distance", i["exact"]["same_seed_distance"], f"face-embedding cosine distance, same seed + new layout ({i['network']})"),
-                 ("eval_identity_different_seed_distance", i["exact"]["different_seed_distance"], "same layout, different seeds")]
-    return [{"name": k, "value": round(float(v), 4), "description": d, "command": EVAL_CMD} for k, v, d in rows]
-
-
-def write_pack_metrics(path: Path, r: dict):
-    manifest = json.loads(path.read_text())
-    manifest["metrics"] = [m for m in manifest["metrics"] if not m["name"].startswith("eval_")] + headline_metrics(r)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, path)
+    layout_sets = {"test-masks": (exact_full, sets["exact"]), "designer-masks": (drawn_full, sets["designer"])}
+    return result, layout_sets, sets["unconditional"]
 
 
 def main(argv=None):
@@ -219,7 +181,7 @@ def main(argv=None):
     ap.add_argument("--floor-images", type=int, default=1000)
     ap.add_argument("--pack-metrics", action="store_true", help="write the headline numbers into the pack's pack.json")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
     if args.command == "prepare":
         if not args.res:
@@ -232,7 +194,13 @@ def main(argv=None):
         if not (Path(args.work) / "outputs.json").is_file():
             raise UserError(f"{args.work}/outputs.json is missing: generate the outputs first (npm run eval does)")
         with torch.no_grad():
-            score(cfg, args)
+            result, layout_sets, unconditional = score(cfg, args)
+        pack_json = Path(args.pack_dir) / "pack.json" if args.pack_metrics else None
+        eval_report.write_reports(result, Path(args.work), layout_sets, unconditional, Path(args.grids),
+                                   Path(args.out) if args.out else None, pack_json)
+        L = result["layout"]
+        print(json.dumps({"miou_exact": L["exact"]["miou"], "miou_designer": L["designer"]["miou"], "reference": L["reference_exact"]["miou"],
+                          "fd_mobilenet": result["realism"]["mobilenet"]["exact"]["fd"]}))
 
 
 if __name__ == "__main__":

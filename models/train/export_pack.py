@@ -21,7 +21,8 @@ import torch
 import torch.nn as nn
 
 from classes import CLASSES
-from common import REPO, UserError, load_config, run_dir, run_main, set_threads
+from common import REPO, UserError, run_dir, run_main, set_threads
+from config import Config
 from fit_proxy import load_proxy
 from sampling import latents, load_generator
 from train_encoder import load_encoder
@@ -137,7 +138,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
     proxy, pst = load_proxy(run / "proxy.pt")
     R, rst = load_rearranger(run / "rearranger.pt")
     mapper, mst = load_mapper(run / "mapper.mask.pt")
-    psi = float(cfg["gan"].get("truncation", 1.0))
+    psi = float(cfg.gan.truncation)
     z = latents(2, G.z_dim, 4242)
     psi_t = torch.full((2, 1), psi)
     with torch.no_grad():
@@ -196,7 +197,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
     parity_entry = {"file": "parity.bin", "sha256": sha256(out / "parity.bin"), "bytes": len(parity.buf),
                     "tolerance": PARITY_TOLERANCE, "cases": parity.cases}
 
-    cfgname = cfg["name"]
+    cfgname = cfg.name
     pm, rm = pst.get("metrics") or {}, rst.get("metrics") or {}
     metrics = []
     if "cluster_purity" in pm:
@@ -234,10 +235,10 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "data": "celebamask-mini train/ + unlabeled/ images for the generator; train/ masks for the face parser; test/ never",
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "torch": torch.__version__, "opset": OPSET,
     }
-    quality = cfg.get("quality") or (f"{G.res} px faces from a generator trained {training['generator_minutes']} min "
+    quality = cfg.quality or (f"{G.res} px faces from a generator trained {training['generator_minutes']} min "
                                        f"({training['images_seen']} images seen) on CPU: blurry, for trying the product and for tests.")
     manifest = {
-        "schema": 1, "name": name, "version": version, "title": cfg.get("title", f"Faces {G.res} px"), "quality": quality,
+        "schema": 1, "name": name, "version": version, "title": cfg.title or f"Faces {G.res} px", "quality": quality,
         "license": {"name": "CelebAMask-HQ terms: non-commercial research and education only", "commercialUse": False, "text": LICENSE_TEXT},
         "resolution": G.res, "latent": {"size": G.z_dim, "distribution": "normal"},
         "feature": {"channels": int(f.shape[1]), "height": int(f.shape[2]), "width": int(f.shape[3])},
@@ -282,9 +283,9 @@ def main(argv=None):
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--force", action="store_true", help="replace an existing pack of that name")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
-    name = args.pack or cfg.get("pack_name") or f"{cfg['name']}"
+    name = args.pack or cfg.pack_name or cfg.name
     dest = Path(args.packs_dir) / name
     if dest.exists() and not args.force:
         raise UserError(f"pack {dest} already exists; pass --force to replace it")

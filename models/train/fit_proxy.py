@@ -8,14 +8,14 @@ Cluster purity is measured against the face parser's labels on other (held-out) 
 
   .venv/bin/python models/train/fit_proxy.py --config faces64
 """
-import argparse
 import time
 
 import torch
 from sklearn.cluster import KMeans
 
 from classes import NUM_CLASSES
-from common import load_config, load_stage, run_dir, run_main, save_checkpoint, set_threads
+from common import load_stage, run_dir, run_main, save_checkpoint, set_threads, stage_args
+from config import stage_config
 from data import downsample_mask
 from metrics import conditional_entropy, missing_cluster_rate, purity
 from model import ProxyAssign, per_sample_standardise
@@ -54,14 +54,14 @@ def fit_features(feats, k, normalise, seed, fit_pixels, n_init=4):
 
 
 def fit(cfg, run, samples=None):
-    pc = cfg["proxy"]
+    pc = cfg.proxy
     G, _ = load_generator(run / "generator.pt")
-    n = samples or pc["samples"]
+    n = samples or pc.samples
     t0 = time.time()
-    z = latents(n, G.z_dim, pc["seed"])
-    feats, _, _ = synthesize(G, z, cfg["gan"].get("truncation", 1.0), images=False)
-    proxy = fit_features(feats, pc["k"], pc.get("normalise", "global"), pc["seed"], pc["fit_pixels"])
-    return proxy, {"fit_seconds": round(time.time() - t0, 1), "samples": n, "pixels": min(pc["fit_pixels"], feats[:, 0].numel())}
+    z = latents(n, G.z_dim, pc.seed)
+    feats, _, _ = synthesize(G, z, cfg.gan.truncation, images=False)
+    proxy = fit_features(feats, pc.k, pc.normalise, pc.seed, pc.fit_pixels)
+    return proxy, {"fit_seconds": round(time.time() - t0, 1), "samples": n, "pixels": min(pc.fit_pixels, feats[:, 0].numel())}
 
 
 def brightness_tertile(rgb, res):
@@ -113,18 +113,15 @@ def proxy_state(proxy, normalise, info):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--run-dir")
-    args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    args = stage_args(__doc__, "proxy", data=False, steps=False, restart=False).parse_args(argv)
+    cfg, pc = stage_config(args, "proxy")
     set_threads()
     run = run_dir(cfg, args.run_dir)
     proxy, info = fit(cfg, run)
     G, _ = load_generator(run / "generator.pt")
     parser, _ = load_parser(run / "parser.pt")
-    info.update(measure_purity(G, proxy, parser, cfg["gan"].get("truncation", 1.0)))
-    save_checkpoint(run / "proxy.pt", proxy_state(proxy, cfg["proxy"].get("normalise", "global"), info))
+    info.update(measure_purity(G, proxy, parser, cfg.gan.truncation))
+    save_checkpoint(run / "proxy.pt", proxy_state(proxy, pc.normalise, info))
     print(f"proxy: K={proxy.k}, purity {info['cluster_purity']:.3f} (one-cluster baseline {info['purity_one_cluster_baseline']:.3f}), "
           f"H(cluster|part) {info['entropy_given_part_bits']} of {info['entropy_bits']} bits, H(cluster|brightness) "
           f"{info['entropy_given_brightness_bits']}, target cells whose cluster the source lacks {info['missing_cluster_rate']:.1%}, "

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from classes import CLASSES, hex_rgb
-from common import REPO, data_root, load_config, run_dir, run_main, set_threads
+from common import REPO, data_root, run_dir, run_main, set_threads
+from config import Config
 from data import load_split
 from fit_proxy import load_proxy
 from sampling import latents, load_generator, synthesize
@@ -66,7 +67,7 @@ def main(argv=None):
     ap.add_argument("--data")
     ap.add_argument("--out", default=str(REPO / "docs" / "training"))
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
     run, out = run_dir(cfg, args.run_dir), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def main(argv=None):
     proxy, _ = load_proxy(run / "proxy.pt")
     R, _ = load_rearranger(run / "rearranger.pt")
     mapper, _ = load_mapper(run / "mapper.mask.pt")
-    psi = cfg["gan"].get("truncation", 1.0)
+    psi = cfg.gan.truncation
     size = max(G.res, VIEW)
     colors = cluster_colors(proxy.k)
     class_colors = np.array([hex_rgb(c) for _, c in CLASSES], np.uint8)

@@ -14,7 +14,8 @@ import json
 import torch
 
 from classes import NUM_CLASSES
-from common import UserError, load_config, run_dir, run_main, set_threads
+from common import UserError, run_dir, run_main, set_threads
+from config import Config
 from data import downsample_mask
 
 
@@ -38,7 +39,7 @@ def main(argv=None):
     ap.add_argument("--config", default="faces64")
     ap.add_argument("--run-dir")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
     path = run_dir(cfg, args.run_dir) / "mapper-pairs.pt"
     if not path.is_file():

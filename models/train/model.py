@@ -67,6 +67,16 @@ class ModConv(nn.Module):
         return F.leaky_relu(x, 0.2) * SQRT2 if self.act else x
 
 
+def one_hot(ids: torch.Tensor, classes) -> torch.Tensor:
+    """Class ids [B,H,W] -> float [B,K,H,W]. `classes`: K, or a network's buffer arange(K).view(1,K,1,1).
+
+    A comparison, not F.one_hot: an id outside 0..K-1 (255: nothing drawn) gives all zeros instead of
+    an error, and the exported ONNX graph stays one Equal."""
+    if isinstance(classes, int):
+        classes = torch.arange(classes, device=ids.device).view(1, classes, 1, 1)
+    return (ids[:, None] == classes).float()
+
+
 def _channels(cfg, r):
     return int(cfg["channels"][str(r)])
 
@@ -408,7 +418,7 @@ class SemanticMapper(nn.Module):
 
     def encode_condition(self, cond):
         if self.kind in ("mask", "scribble"):
-            return (cond[:, None] == self.class_ids).float()
+            return one_hot(cond, self.class_ids)
         return cond
 
     def forward(self, cond):
@@ -520,14 +530,11 @@ class Rearranger(nn.Module):
         per_head = torch.cat(one, -1)
         return torch.cat([per_head] * heads, -1).permute(2, 0, 1)[None] / math.sqrt(2 * q)
 
-    def onehot(self, proxy):
-        return (proxy[:, None] == self.cluster_ids).float()
-
     def forward(self, feats, proxy_src, proxy_tgt, with_attention=False):
         b, c, h, w = feats.shape
-        tgt = self.q_embed(self.onehot(proxy_tgt))
+        tgt = self.q_embed(one_hot(proxy_tgt, self.cluster_ids))
         q = (tgt + self.pos).flatten(2).transpose(1, 2)
-        kk = (self.k_embed(self.onehot(proxy_src)) + self.pos).flatten(2).transpose(1, 2)
+        kk = (self.k_embed(one_hot(proxy_src, self.cluster_ids)) + self.pos).flatten(2).transpose(1, 2)
         q = self.q_proj(q).view(b, h * w, self.heads, -1).transpose(1, 2)
         kk = self.k_proj(kk).view(b, h * w, self.heads, -1).transpose(1, 2)
         v = self.v_proj(feats).view(b, self.heads, c // self.heads, h * w).transpose(2, 3)
@@ -587,8 +594,8 @@ class LayoutRearranger(Rearranger):
     def forward(self, feats, proxy_src, proxy_tgt, with_attention=False):
         b, c, h, w = feats.shape
         n, hd = h * w, self.heads
-        tgt = self.q_embed(self.onehot(proxy_tgt))
-        key = self.k_embed(self.onehot(proxy_src))
+        tgt = self.q_embed(one_hot(proxy_tgt, self.cluster_ids))
+        key = self.k_embed(one_hot(proxy_src, self.cluster_ids))
         if self.use_content:
             key = key + self.k_content(per_sample_standardise(feats))
         q = self.q_proj(tgt.flatten(2).transpose(1, 2)).view(b, n, hd, -1).transpose(1, 2)

@@ -11,7 +11,8 @@ import argparse
 import json
 import time
 
-from common import load_config, run_dir, run_main, set_threads
+from common import run_dir, run_main, set_threads
+from config import Config
 from fit_proxy import fit_features, heldout, measure_purity
 from sampling import latents, load_generator, synthesize
 from train_parser import load_parser
@@ -26,19 +27,19 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=1000)
     ap.add_argument("--pixels", type=int, default=100_000)
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = Config.load(args.config)
     set_threads()
     run = run_dir(cfg, args.run_dir)
     G, gst = load_generator(run / "generator.pt")
     parser, _ = load_parser(run / "parser.pt")
-    psi = cfg["gan"].get("truncation", 1.0)
-    feats, _, _ = synthesize(G, latents(args.samples, G.z_dim, cfg["proxy"]["seed"]), psi, images=False)
+    psi = cfg.gan.truncation
+    feats, _, _ = synthesize(G, latents(args.samples, G.z_dim, cfg.proxy.seed), psi, images=False)
     held = heldout(G, parser, psi)
     rows = []
     for norm in args.normalise:
         for k in args.ks:
             t0 = time.time()
-            proxy = fit_features(feats, k, norm, cfg["proxy"]["seed"], args.pixels, n_init=2)
+            proxy = fit_features(feats, k, norm, cfg.proxy.seed, args.pixels, n_init=2)
             m = measure_purity(G, proxy, parser, psi, held=held)
             rows.append({"normalise": norm, "k": k, **m, "fit_seconds": round(time.time() - t0, 1)})
             r = rows[-1]

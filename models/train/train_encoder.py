@@ -7,12 +7,12 @@ Optional refinement (Python only): a few Adam steps on F and style per photo aga
 
   .venv/bin/python models/train/train_encoder.py --config faces64
 """
-import argparse
-
 import torch
 import torch.nn.functional as F
 
-from common import JsonLog, StageState, autocast_for, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import (StageState, autocast_for, data_root, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything,
+                    set_threads, stage_args)
+from config import stage_config
 from data import flip_batch, load_split, to_float
 from fit_proxy import load_proxy
 from model import Encoder
@@ -83,17 +83,8 @@ def report(E, G, parser, images, refine_steps=0):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--data")
-    ap.add_argument("--run-dir")
-    ap.add_argument("--steps", type=int)
-    ap.add_argument("--restart", action="store_true")
-    args = ap.parse_args(argv)
-    cfg = load_config(args.config)
-    ec = dict(cfg["encoder"])
-    if args.steps:
-        ec["steps"] = args.steps
+    args = stage_args(__doc__, "encoder").parse_args(argv)
+    cfg, ec = stage_config(args, "encoder")
     set_threads()
     run = run_dir(cfg, args.run_dir)
     G, _ = load_generator(run / "generator.pt")
@@ -103,43 +94,36 @@ def main(argv=None):
     root = data_root(cfg, args.data)
     real, _, _ = load_split(root, "train", G.res, with_masks=False)
     arch = {"res": G.res, "feat_res": G.split, "feat_channels": G.feature_channels, "style_dim": G.style_dim,
-            "base": ec["base"], "style_act": "sigmoid" if G.__class__.__name__ == "FastGenerator" else "none"}
-    gen = seed_everything(ec["seed"])
+            "base": ec.base, "style_act": "sigmoid" if G.__class__.__name__ == "FastGenerator" else "none"}
+    gen = seed_everything(ec.seed)
     E = Encoder(**arch)
-    opt = torch.optim.Adam(E.parameters(), lr=ec["lr"], betas=(0.9, 0.99))
+    opt = torch.optim.Adam(E.parameters(), lr=ec.lr, betas=(0.9, 0.99))
     state = StageState(run / "encoder.pt", "encoder", arch, gen, model=E, opt=opt)
     state.resume(args.restart)
-    log = JsonLog(run / "encoder.log.jsonl")
     w = {"pix": 1.0, "perc": 1.0, "feat": 1.0, "style": 1.0}
-    psi = cfg["gan"].get("truncation", 1.0)
-    half = ec["batch"] // 2
+    psi = cfg.gan.truncation
+    half = ec.batch // 2
     autocast = autocast_for(ec, torch.device("cpu"))
-    while state.step < ec["steps"]:
+
+    def train_step():
         with torch.no_grad():
             z = torch.randn(half, G.z_dim, generator=gen)
             f, s = G.g1(G.mapping(z, psi + (1 - psi) * torch.rand(half, 1, generator=gen)))
             fake = G.g2(f, s).clamp(-1, 1)
-        idx = torch.randint(len(real), (ec["batch"] - half,), generator=gen)
+        idx = torch.randint(len(real), (ec.batch - half,), generator=gen)
         photo, _ = flip_batch(to_float(real[idx]), None, torch.rand(len(idx), generator=gen) < 0.5)
         with autocast():
             lf = reconstruction_losses(E, G, parser, proxy, fake, (f, s))
             lr_ = reconstruction_losses(E, G, parser, proxy, photo)
-            total = sum(w[k] * v for k, v in lf.items()) + ec["real_weight"] * sum(w[k] * v for k, v in lr_.items())
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
-        state.tick()
-        if state.step % 25 == 0 or state.step == 1:
-            row = {f"gen_{k}": round(v.item(), 4) for k, v in lf.items()} | {f"real_{k}": round(v.item(), 4) for k, v in lr_.items()}
-            log.write(step=state.step, **row)
-            print(f"encoder step {state.step}/{ec['steps']} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
-        if state.step % ec["ckpt_every"] == 0:
-            state.save(ec=ec)
+            total = sum(w[k] * v for k, v in lf.items()) + ec.real_weight * sum(w[k] * v for k, v in lr_.items())
+        optimiser_step(opt, total)
+        return {f"gen_{k}": v for k, v in lf.items()} | {f"real_{k}": v for k, v in lr_.items()}
+
+    saved = {"ec": ec.given()}
+    state.train("encoder", ec.steps, train_step, ec.ckpt_every, saved)
     E.eval()
     test, _, _ = load_split(root, "test", G.res, with_masks=False, evaluation=True)
-    metrics = {"test": report(E, G, parser, test[: ec["report_images"]], ec["refine_steps"]), "train_seconds": round(state.seconds, 1)}
-    log.write(step=state.step, **metrics)
-    state.save(ec=ec, metrics=metrics)
+    metrics = state.finish({"test": report(E, G, parser, test[: ec.report_images], ec.refine_steps)}, saved)
     t = metrics["test"]
     print(f"encoder: test photos reconstructed with L1 {t['l1']:.3f}, PSNR {t['psnr']:.2f} dB"
           + (f"; refined ({t['refine_steps']} steps) L1 {t['refined_l1']:.3f}, PSNR {t['refined_psnr']:.2f} dB" if "refined_l1" in t else ""))

@@ -6,7 +6,6 @@ Stops after --steps or --minutes and resumes exactly where it stopped (RNG state
 
   .venv/bin/python models/train/train_generator.py --config faces64 [--minutes 60]
 """
-import argparse
 import copy
 import signal
 import time
@@ -14,8 +13,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from common import (JsonLog, UserError, autocast_for, data_root, load_checkpoint, load_config, rng_state, run_dir, run_main,
-                    save_checkpoint, save_image_grid, seed_everything, set_rng_state, set_threads)
+from common import (JsonLog, UserError, autocast_for, data_root, load_checkpoint, optimiser_step, rng_state, run_dir, run_main,
+                    save_checkpoint, save_image_grid, seed_everything, set_rng_state, set_threads, stage_args)
+from config import stage_config
 from data import flip_batch, to_float, training_images
 from model import Discriminator, diff_augment, make_generator
 
@@ -45,7 +45,7 @@ class StopFlag:
 
 
 def memory_format(tc):
-    return torch.channels_last if tc.get("channels_last") else torch.contiguous_format
+    return torch.channels_last if tc.channels_last else torch.contiguous_format
 
 
 def real_batch(reals, batch, gen, dev, fmt=torch.contiguous_format):
@@ -60,7 +60,7 @@ def gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast, D_r1=None):
     D_r1: the plain D for the R1 penalty when D is compiled (compiled graphs have no double backward).
     R1 stays fp32, as before autocast: it runs one step in r1_every, so bf16 would save little there.
     """
-    policy, batch, z_dim, dev = tc["diffaug"], real.shape[0], G.z_dim, real.device
+    policy, batch, z_dim, dev = tc.diffaug, real.shape[0], G.z_dim, real.device
     z = torch.randn(batch, z_dim, generator=gen).to(dev)
     with autocast():
         with torch.no_grad():
@@ -68,18 +68,14 @@ def gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast, D_r1=None):
         d_fake = D(diff_augment(fake.float(), policy, gen))
         d_real = D(diff_augment(real, policy, gen))
         loss_d = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.float().backward()
-    opt_d.step()
+    optimiser_step(opt_d, loss_d)
     r1 = None
-    if tc["r1_gamma"] > 0 and step % tc["r1_every"] == 0:
+    if tc.r1_gamma > 0 and step % tc.r1_every == 0:
         real_r = real.detach().requires_grad_(True)
         out = (D_r1 or D)(diff_augment(real_r, policy, gen))
         (grad,) = torch.autograd.grad(out.sum(), real_r, create_graph=True)
         r1 = grad.square().sum([1, 2, 3]).mean()
-        opt_d.zero_grad(set_to_none=True)
-        (r1 * tc["r1_gamma"] / 2 * tc["r1_every"]).backward()
-        opt_d.step()
+        optimiser_step(opt_d, r1 * tc.r1_gamma / 2 * tc.r1_every)
     z = torch.randn(batch, z_dim, generator=gen).to(dev)
     with autocast():
         if hasattr(G, "mapping_net"):
@@ -91,65 +87,60 @@ def gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast, D_r1=None):
         else:
             fake = G(z)
         loss_g = F.softplus(-D(diff_augment(fake.float(), policy, gen))).mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.float().backward()
-    opt_g.step()
+    optimiser_step(opt_g, loss_g)
     return {"loss_d": loss_d.detach().float(), "loss_g": loss_g.detach().float(), "r1": None if r1 is None else r1.detach(),
             "d_real": d_real.detach().float().mean(), "d_fake": d_fake.detach().float().mean()}
 
 
 def make_discriminator(gcfg):
-    if gcfg.get("d_arch", "resnet") == "projected":
+    if gcfg.d_arch == "projected":
         from projected_d import ProjectedDiscriminator  # reads nsfwjs's MobileNetV2 from node_modules
-        return ProjectedDiscriminator(gcfg)
-    return Discriminator(gcfg)
+        return ProjectedDiscriminator(gcfg.given())
+    return Discriminator(gcfg.given())
 
 
 def make_optimisers(G, D, tc):
-    r1_ratio = tc["r1_every"] / (tc["r1_every"] + 1)
+    r1_ratio = tc.r1_every / (tc.r1_every + 1)
     # FastGAN's plain convs want a far smaller step than StyleGAN's equalized-lr layers (its paper: 2e-4, betas 0.5/0.999).
-    g_lr, g_betas = tc.get("g_lr", tc["lr"]), tuple(tc.get("g_betas", tc["betas"]))
+    g_lr, g_betas = tc.lr if tc.g_lr is None else tc.g_lr, tuple(tc.betas if tc.g_betas is None else tc.g_betas)
     opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
-    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=tc.get("d_lr", tc["lr"]) * r1_ratio,
-                             betas=tuple(b ** r1_ratio for b in tc["betas"]))
+    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=(tc.lr if tc.d_lr is None else tc.d_lr) * r1_ratio,
+                             betas=tuple(b ** r1_ratio for b in tc.betas))
     return opt_g, opt_d
 
 
-def train(cfg, args):
-    gcfg, tc = dict(cfg["generator"]), dict(cfg["gan"])
+def train(cfg, tc, args):
+    gcfg = cfg.generator
     if args.arch:
-        gcfg["arch"] = args.arch
+        gcfg = gcfg.override(arch=args.arch)
     if args.d_arch:
-        gcfg["d_arch"] = args.d_arch
-    if args.steps:
-        tc["steps"] = args.steps
-    if gcfg.get("d_arch") == "projected":
+        gcfg = gcfg.override(d_arch=args.d_arch)
+    if gcfg.d_arch == "projected":
         # The paper's settings: plain convs at Adam 2e-4, no R1 (the frozen features keep D smooth).
-        tc.setdefault("d_lr", 0.0002)
-        tc["r1_gamma"] = 0.0
+        tc = tc.override(d_lr=0.0002 if tc.d_lr is None else tc.d_lr, r1_gamma=0.0)
     if args.r1_gamma is not None:
-        tc["r1_gamma"] = args.r1_gamma
+        tc = tc.override(r1_gamma=args.r1_gamma)
     dev = device()
     out_dir = run_dir(cfg, args.run_dir)
     name = args.out or "generator"
     ckpt, sample_dir = out_dir / f"{name}.pt", out_dir / f"{name}-samples"
     sample_dir.mkdir(exist_ok=True)
-    reals = training_images(data_root(cfg, args.data), gcfg["resolution"])
-    print(f"{len(reals)} training images at {gcfg['resolution']} px (train + unlabeled; test never), device {dev}, "
-          f"autocast {tc.get('autocast', 'none')}, channels_last {bool(tc.get('channels_last'))}")
+    reals = training_images(data_root(cfg, args.data), gcfg.resolution)
+    print(f"{len(reals)} training images at {gcfg.resolution} px (train + unlabeled; test never), device {dev}, "
+          f"autocast {tc.autocast or 'none'}, channels_last {tc.channels_last}")
 
-    gen = seed_everything(tc["seed"])
+    gen = seed_everything(tc.seed)
     fmt = memory_format(tc)
     # channels_last before anything loads, so a resumed run has the same layouts (and kernels) as an uninterrupted one.
-    G, D = make_generator(gcfg).to(dev, memory_format=fmt), make_discriminator(gcfg).to(dev, memory_format=fmt)
+    G, D = make_generator(gcfg.given()).to(dev, memory_format=fmt), make_discriminator(gcfg).to(dev, memory_format=fmt)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     opt_g, opt_d = make_optimisers(G, D, tc)
     g_lr, g_betas = opt_g.param_groups[0]["lr"], opt_g.param_groups[0]["betas"]
-    fixed_z = torch.randn(64, gcfg["z_dim"], generator=torch.Generator().manual_seed(1234))
+    fixed_z = torch.randn(64, gcfg.z_dim, generator=torch.Generator().manual_seed(1234))
     step, seen, seconds = 0, 0, 0.0
     if ckpt.is_file() and not args.restart:
         st = load_checkpoint(ckpt, "generator checkpoint")
-        if st["kind"] != "generator" or st["gcfg"] != gcfg:
+        if st["kind"] != "generator" or st["gcfg"] != gcfg.given():
             raise UserError(f"{ckpt} was made with another generator config; pass --restart to start over")
         G.load_state_dict(st["g"]), D.load_state_dict(st["d"]), G_ema.load_state_dict(st["g_ema"])
         opt_g.load_state_dict(st["opt_g"]), opt_d.load_state_dict(st["opt_d"])
@@ -160,23 +151,23 @@ def train(cfg, args):
         print(f"resuming {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
 
     def save():
-        save_checkpoint(ckpt, {"kind": "generator", "gcfg": gcfg, "tc": tc, "g": G.state_dict(), "d": D.state_dict(),
+        save_checkpoint(ckpt, {"kind": "generator", "gcfg": gcfg.given(), "tc": tc.given(), "g": G.state_dict(), "d": D.state_dict(),
                                "g_ema": G_ema.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                                "rng": rng_state(gen), "step": step, "seen": seen, "seconds": seconds})
 
-    log = JsonLog(out_dir / f"{name}.log.jsonl")
+    log = JsonLog(out_dir / f"{name}.log.jsonl")  # own loop, not StageState.train: time budget, EMA, sample grids
     flag = StopFlag()
     autocast = autocast_for(tc, dev)
-    batch = tc["batch"]
+    batch = tc.batch
     budget = args.minutes * 60 if args.minutes else None
     t_start, t_last = time.time(), time.time()
     r1, window = torch.zeros(()), 0.0  # last lazy-R1 value (for the log), seconds since the last print
-    while step < tc["steps"] and not flag.stop and not (budget and time.time() - t_start > budget):
+    while step < tc.steps and not flag.stop and not (budget and time.time() - t_start > budget):
         real = real_batch(reals, batch, gen, dev, fmt)
         out = gan_step(G, D, opt_g, opt_d, real, gen, tc, step, autocast)
         r1 = out["r1"] if out["r1"] is not None else r1
         seen += batch
-        ema_imgs = min(tc["ema_kimg"] * 1000, seen * 0.05)
+        ema_imgs = min(tc.ema_kimg * 1000, seen * 0.05)
         ema_update(G_ema, G, 0.5 ** (batch / max(ema_imgs, 1e-8)))
         step += 1
         now = time.time()
@@ -189,10 +180,10 @@ def train(cfg, args):
             print(f"step {step} seen {seen} {seconds / 60:.1f} min  D {out['loss_d'].item():.3f} G {out['loss_g'].item():.3f} "
                   f"R1 {r1.item():.3f}  {window / 100:.3f} s/step, {100 * batch / window * 3600:,.0f} images/h", flush=True)
             window = 0.0
-        if step % tc["sample_every"] == 0:
+        if step % tc.sample_every == 0:
             with torch.no_grad():
                 save_image_grid(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, sample_dir / f"step-{step:06d}.png", nrow=8)
-        if step % tc["ckpt_every"] == 0:
+        if step % tc.ckpt_every == 0:
             save()
     save()
     with torch.no_grad():
@@ -202,21 +193,16 @@ def train(cfg, args):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--data")
-    ap.add_argument("--run-dir")
+    ap = stage_args(__doc__, "gan")
     ap.add_argument("--out", help="checkpoint name (default generator)")
     ap.add_argument("--arch", choices=["stylegan2", "fastgan", "fastgan-blend"], help="overrides the config's architecture")
     ap.add_argument("--d-arch", choices=["resnet", "projected"], help="overrides the config's discriminator")
     ap.add_argument("--r1-gamma", type=float, help="overrides the config's R1 weight (0: none, as projected GANs train)")
-    ap.add_argument("--steps", type=int, help="train up to this many steps in total")
     ap.add_argument("--minutes", type=float, help="stop (and save) after this much wall time")
-    ap.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg, tc = stage_config(args, "gan")
     set_threads()
-    train(cfg, args)
+    train(cfg, tc, args)
 
 
 if __name__ == "__main__":

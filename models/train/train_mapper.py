@@ -10,7 +10,6 @@ test/ is never touched.
 
   .venv/bin/python models/train/train_mapper.py --config faces64 [--kind sketch]
 """
-import argparse
 import time
 
 import numpy as np
@@ -19,7 +18,9 @@ import torch.nn.functional as F
 
 from augment import random_theta, warp_mask
 from classes import NUM_CLASSES
-from common import JsonLog, autocast_for, StageState, UserError, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import (StageState, UserError, autocast_for, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything,
+                    set_threads, stage_args)
+from config import stage_config
 from conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from data import downsample_mask
 from fit_proxy import load_proxy
@@ -96,71 +97,55 @@ def evaluate(mapper, pairs, rng):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--run-dir")
+    ap = stage_args(__doc__, "mapper", data=False)
     ap.add_argument("--kind", default="mask", choices=KINDS)
-    ap.add_argument("--steps", type=int)
     ap.add_argument("--samples", type=int, help="generated training pairs (rehearsals: fewer)")
-    ap.add_argument("--restart", action="store_true")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
-    mc = dict(cfg["mapper"])
-    mc.update(cfg.get(f"mapper.{args.kind}", {}))  # per-kind overrides, e.g. fewer steps
-    if args.steps:
-        mc["steps"] = args.steps
-    if args.samples:
-        mc["samples"] = args.samples
+    # The mapper section, then the kind's own overrides ("mapper.sketch": fewer steps, say).
+    cfg, mc = stage_config(args, f"mapper.{args.kind}", samples=args.samples or None)
     set_threads()
     run = run_dir(cfg, args.run_dir)
     ckpt, pairs_file = run / f"mapper.{args.kind}.pt", run / "mapper-pairs.pt"
     G, gst = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     parser, _ = load_parser(run / "parser.pt")
-    psi = cfg["gan"].get("truncation", 1.0)
+    psi = cfg.gan.truncation
     # Pairs are made once per (generator, proxy) and shared by every kind's mapper.
-    made_from = {"generator_step": gst["step"], "proxy_centroids": float(proxy.centroids.sum()), "samples": mc["samples"]}
+    made_from = {"generator_step": gst["step"], "proxy_centroids": float(proxy.centroids.sum()), "samples": mc.samples}
     pairs = torch.load(pairs_file) if pairs_file.is_file() else None
     if pairs is None or pairs.get("made_from") != made_from:
         t0 = time.time()
-        m, p, im = make_pairs(G, proxy, parser, mc["samples"], PAIR_SEED, (min(psi, 0.6), 1.0))
-        hm, hp, him = make_pairs(G, proxy, parser, max(64, mc["samples"] // 16), HELDOUT_SEED, (psi, psi))
+        m, p, im = make_pairs(G, proxy, parser, mc.samples, PAIR_SEED, (min(psi, 0.6), 1.0))
+        hm, hp, him = make_pairs(G, proxy, parser, max(64, mc.samples // 16), HELDOUT_SEED, (psi, psi))
         pairs = {"masks": m, "proxies": p, "images": im, "heldout_masks": hm, "heldout_proxies": hp, "heldout_images": him,
                  "made_from": made_from}
         torch.save(pairs, pairs_file)
         print(f"made {len(m)} training pairs in {time.time() - t0:.0f}s")
-    arch = {"kind": args.kind, "num_classes": NUM_CLASSES, "k": proxy.k, "base": mc["base"], "depth": mc["depth"],
+    arch = {"kind": args.kind, "num_classes": NUM_CLASSES, "k": proxy.k, "base": mc.base, "depth": mc.depth,
             "out_down": int(round(np.log2(G.res // G.split)))}
-    gen = seed_everything(mc["seed"])
-    rng = np.random.default_rng(mc["seed"])
+    gen = seed_everything(mc.seed)
+    rng = np.random.default_rng(mc.seed)
     mapper = SemanticMapper(**arch)
-    opt = torch.optim.AdamW(mapper.parameters(), lr=mc["lr"], weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=mc["lr"], total_steps=mc["steps"], pct_start=0.1)
+    opt = torch.optim.AdamW(mapper.parameters(), lr=mc.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=mc.lr, total_steps=mc.steps, pct_start=0.1)
     state = StageState(ckpt, "mapper", arch, gen, model=mapper, opt=opt, sched=sched)
     if state.resume(args.restart):
         rng = state.loaded["np_rng"]
-    log = JsonLog(run / f"mapper.{args.kind}.log.jsonl")
     masks, proxies, images = pairs["masks"], pairs["proxies"], pairs["images"]
     autocast = autocast_for(mc, torch.device("cpu"))
-    while state.step < mc["steps"]:
-        idx = torch.randint(len(masks), (mc["batch"],), generator=gen)
+
+    def train_step():
+        idx = torch.randint(len(masks), (mc.batch,), generator=gen)
         cond, target = augment(args.kind, masks[idx], proxies[idx].long(), images[idx], gen, rng)
         with autocast():
             loss = F.cross_entropy(mapper(cond), target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        optimiser_step(opt, loss)
         sched.step()
-        state.tick()
-        if state.step % 25 == 0 or state.step == 1:
-            log.write(step=state.step, loss=round(loss.item(), 4))
-            print(f"mapper.{args.kind} step {state.step}/{mc['steps']} loss {loss.item():.3f}", flush=True)
-        if state.step % mc["ckpt_every"] == 0:
-            state.save(mc=mc, np_rng=rng)
-    metrics = evaluate(mapper.eval(), pairs, np.random.default_rng(0))
-    metrics["train_seconds"] = round(state.seconds, 1)
-    log.write(step=state.step, **metrics)
-    state.save(mc=mc, np_rng=rng, metrics=metrics)
+        return {"loss": loss}
+
+    saved = {"mc": mc.given(), "np_rng": rng}
+    state.train(f"mapper.{args.kind}", mc.steps, train_step, mc.ckpt_every, saved)
+    metrics = state.finish(evaluate(mapper.eval(), pairs, np.random.default_rng(0)), saved)
     print(f"mapper.{args.kind}: held-out proxy agreement {metrics['agreement_exact']:.3f} from exact conditions, "
           f"{metrics['agreement_simplified']:.3f} from user-like ones")
 

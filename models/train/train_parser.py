@@ -5,14 +5,14 @@ The evaluation parser is a second run of this script with --out eval_parser and 
 
   .venv/bin/python models/train/train_parser.py --config faces64
 """
-import argparse
-
 import torch
 import torch.nn.functional as F
 
 from augment import augment_pair, resolution_jitter
 from classes import NUM_CLASSES
-from common import JsonLog, StageState, UserError, autocast_for, data_root, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import (StageState, autocast_for, data_root, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything,
+                    set_threads, stage_args)
+from config import stage_config
 from data import load_split, to_float
 from metrics import confusion, miou, pixel_accuracy
 from model import FaceParser
@@ -41,63 +41,44 @@ def load_parser(path):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--data")
-    ap.add_argument("--run-dir")
+    ap = stage_args(__doc__, "parser", restart=False)
     ap.add_argument("--out", default="parser", help="checkpoint name in the run folder")
     ap.add_argument("--section", default="parser", help="config section: parser, or eval_parser for the evaluation's own parser")
     ap.add_argument("--seed", type=int, help="overrides the config's parser seed")
-    ap.add_argument("--steps", type=int, help="overrides the config's step count")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
-    if args.section not in cfg:
-        raise UserError(f"config {cfg['name']} has no section {args.section}")
-    pc = dict(cfg[args.section])
-    if args.seed is not None:
-        pc["seed"] = args.seed
-    if args.steps is not None:
-        pc["steps"] = args.steps
+    cfg, pc = stage_config(args, args.section, seed=args.seed)
     set_threads()
     out_dir = run_dir(cfg, args.run_dir)
-    res = pc["resolution"]
-    images, masks, _ = load_split(data_root(cfg, args.data), "train", res, with_masks=True)
-    nval = min(pc.get("val", 50), len(images) // 5)
+    images, masks, _ = load_split(data_root(cfg, args.data), "train", pc.resolution, with_masks=True)
+    nval = min(pc.val, len(images) // 5)
     # The last `val` train images are held out to watch overfitting; test/ is never touched here.
     tr_i, tr_m, va_i, va_m = images[:-nval], masks[:-nval], images[-nval:], masks[-nval:]
 
-    gen = seed_everything(pc["seed"])
-    arch = {"num_classes": NUM_CLASSES, "base": pc["base"], "depth": pc["depth"]}
+    gen = seed_everything(pc.seed)
+    arch = {"num_classes": NUM_CLASSES, "base": pc.base, "depth": pc.depth}
     parser = FaceParser(**arch)
-    opt = torch.optim.AdamW(parser.parameters(), lr=pc["lr"], weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=pc["lr"], total_steps=pc["steps"], pct_start=0.1)
+    opt = torch.optim.AdamW(parser.parameters(), lr=pc.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=pc.lr, total_steps=pc.steps, pct_start=0.1)
     state = StageState(out_dir / f"{args.out}.pt", "parser", arch, gen, model=parser, opt=opt, sched=sched)
-    if state.resume() and state.step >= pc["steps"]:
+    if state.resume() and state.step >= pc.steps:
         print(f"{state.path} is already trained ({state.step} steps): {state.loaded.get('metrics')}")
         return
-    log = JsonLog(out_dir / f"{args.out}.log.jsonl")
     autocast = autocast_for(pc, torch.device("cpu"))  # the parser trains on the CPU
-    while state.step < pc["steps"]:
-        idx = torch.randint(len(tr_i), (pc["batch"],), generator=gen)
+
+    def train_step():
+        idx = torch.randint(len(tr_i), (pc.batch,), generator=gen)
         x, m = augment_pair(to_float(tr_i[idx]), tr_m[idx], gen)
-        if pc.get("resolution_jitter"):
-            x = resolution_jitter(x, gen, pc["resolution_jitter"])
+        if pc.resolution_jitter:
+            x = resolution_jitter(x, gen, pc.resolution_jitter)
         with autocast():
             loss = F.cross_entropy(parser(x).float(), m)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        optimiser_step(opt, loss)
         sched.step()
-        state.tick()
-        if state.step % 50 == 0 or state.step == pc["steps"]:
-            log.write(step=state.step, loss=round(loss.item(), 4))
-            print(f"parser step {state.step}/{pc['steps']} loss {loss.item():.3f} {state.seconds:.0f}s", flush=True)
-        if state.step % pc.get("ckpt_every", 500) == 0:
-            state.save(cfg=pc)
-    metrics = evaluate(parser, va_i, va_m)
-    metrics["train_seconds"] = round(state.seconds, 1)
-    log.write(step=state.step, **metrics)
-    state.save(cfg=pc, metrics=metrics)
+        return {"loss": loss}
+
+    saved = {"cfg": pc.given()}
+    state.train("parser", pc.steps, train_step, pc.ckpt_every, saved, log_when=lambda step: step % 50 == 0 or step == pc.steps)
+    metrics = state.finish(evaluate(parser, va_i, va_m), saved)
     print(f"parser done: held-out train mIoU {metrics['miou']:.3f}, pixel accuracy {metrics['pixel_accuracy']:.3f}")
 
 

@@ -10,15 +10,14 @@ For samples a, b (frozen G, frozen proxy):
 
   .venv/bin/python models/train/train_rearranger.py --config faces64
 """
-import argparse
-import json
-
 import torch
 import torch.nn.functional as F
 
-from common import JsonLog, StageState, UserError, autocast_for, load_config, load_stage, load_weights, run_dir, run_main, seed_everything, set_threads
+from common import (StageState, autocast_for, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything, set_threads,
+                    stage_args)
+from config import stage_config
 from fit_proxy import load_proxy
-from model import Discriminator, make_rearranger
+from model import Discriminator, make_rearranger, one_hot
 from train_parser import load_parser
 from sampling import latents, load_generator
 
@@ -66,8 +65,7 @@ def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
     against unconditional samples (realism after rearranging); the parser asks the rearranged image
     to show the target sample's parts where that sample shows them."""
     std = lambda f: (f - proxy.raw_mean) / proxy.raw_std
-    k = proxy.k
-    oh = lambda p: (p[:, None] == torch.arange(k).view(1, k, 1, 1)).float()
+    oh = lambda p: one_hot(p, proxy.k)
     with torch.no_grad():
         img_a = G.g2(fa, sa)
     f_aa = R(fa, pa, pa)
@@ -97,7 +95,7 @@ def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
 def prototypes(pairs, n=256, seed=HELDOUT_SEED + 7):
     """Mean raw F of each proxy cluster over n samples: where the rearranger's memory slots start."""
     f, _, p = pairs.draw(0, z=latents(n, pairs.G.z_dim, seed))
-    oh = (p[:, None] == torch.arange(pairs.proxy.k).view(1, -1, 1, 1)).float().flatten(2)
+    oh = one_hot(p, pairs.proxy.k).flatten(2)
     means, _ = region_means(f.flatten(2), oh)
     counts = oh.sum((0, 2))[:, None]
     return (means * oh.sum(2)[..., None]).sum(0) / counts.clamp(min=1)
@@ -142,8 +140,7 @@ def evaluate(R, pairs, n, batch=16, parser=None, eval_parser=None):
     zb = latents(n, G.z_dim, HELDOUT_SEED + 1)
     sums = dict(cross=0.0, self=0.0, base=0.0, rec=0.0, d_kept=0.0, d_other=0.0, parts=0.0, parts_base=0.0, far=0.0, parts_eval=0.0,
                 parts_eval_base=0.0)
-    k = proxy.k
-    oh = lambda p, size: F.interpolate((p[:, None] == torch.arange(k).view(1, k, 1, 1)).float(), size=size, mode="nearest").flatten(2)
+    oh = lambda p, size: F.interpolate(one_hot(p, proxy.k), size=size, mode="nearest").flatten(2)
     for i in range(0, n, batch):
         fa, sa, pa = pairs.draw(0, z=za[i:i + batch])
         fb, sb, pb = pairs.draw(0, z=zb[i:i + batch])
@@ -177,92 +174,69 @@ def evaluate(R, pairs, n, batch=16, parser=None, eval_parser=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default="tiny")
-    ap.add_argument("--run-dir")
-    ap.add_argument("--steps", type=int)
-    ap.add_argument("--restart", action="store_true")
+    ap = stage_args(__doc__, "rearranger", data=False)
     ap.add_argument("--eval-parser", action="store_true",
                     help="also score parts with the fixed evaluation parser (models/eval), which no loss here sees")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                    help="override a rearranger setting, for ablations: --set kind='\"attention\"' --set w_real=0")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config)
-    rc = dict(cfg["rearranger"])
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if key not in rc and key not in ("kind", "content", "memory", "locality", "w_real", "w_parse"):
-            raise UserError(f"--set {key}: no such rearranger setting")
-        rc[key] = json.loads(value)
-    if args.steps:
-        rc["steps"] = args.steps
+    cfg, rc = stage_config(args, "rearranger")
     set_threads()
     run = run_dir(cfg, args.run_dir)
     G, gst = load_generator(run / "generator.pt")
     proxy, _ = load_proxy(run / "proxy.pt")
     c, h = G.feature_channels, G.split
-    arch = {"k": proxy.k, "channels": c, "height": h, "width": h, "dim": rc["dim"], "heads": rc["heads"], "refine": rc["refine"]}
-    kind = rc.get("kind", "attention")
-    if kind == "layout":
-        arch.update(kind="layout", **{part: rc.get(part, True) for part in ("content", "memory", "locality")})
-    gen = seed_everything(rc["seed"])
-    psi = cfg["gan"].get("truncation", 1.0)
+    arch = {"k": proxy.k, "channels": c, "height": h, "width": h, "dim": rc.dim, "heads": rc.heads, "refine": rc.refine}
+    if rc.kind == "layout":
+        arch.update(kind="layout", content=rc.content, memory=rc.memory, locality=rc.locality)
+    gen = seed_everything(rc.seed)
+    psi = cfg.gan.truncation
     pairs = Pairs(G, proxy, (min(psi, 0.6), 1.0))
     R = make_rearranger(arch)
-    if kind == "layout":
+    if rc.kind == "layout":
         with torch.no_grad():
             R.prototypes.copy_(prototypes(pairs))
-    opt = torch.optim.Adam(R.parameters(), lr=rc["lr"], betas=(0.9, 0.99))
+    opt = torch.optim.Adam(R.parameters(), lr=rc.lr, betas=(0.9, 0.99))
     parts = {"model": R, "opt": opt}
     judges = None
-    if rc.get("w_real", 0) or rc.get("w_parse", 0):
+    if rc.w_real or rc.w_parse:
         # Realism after rearranging: a discriminator started from the generator's own, trained to tell
         # rearranged images from unconditional samples (what conditioning must not cost).
         D = Discriminator(gst["gcfg"])
         load_weights(D, gst["d"], run / "generator.pt", "generator checkpoint")
-        opt_d = torch.optim.Adam(D.parameters(), lr=rc.get("d_lr", 2e-4), betas=(0.0, 0.99))
+        opt_d = torch.optim.Adam(D.parameters(), lr=rc.d_lr, betas=(0.0, 0.99))
         parser, _ = load_parser(run / "parser.pt")
         parser.requires_grad_(False)
         judges = (D, parser)
         parts.update(disc=D, opt_d=opt_d)
     state = StageState(run / "rearranger.pt", "rearranger", arch, gen, **parts)
     state.resume(args.restart)
-    log = JsonLog(run / "rearranger.log.jsonl")
-    weights = {k: rc.get(f"w_{k}", 0.0) for k in ("rec", "img", "mask", "style", "cycle", "real", "parse")}
+    weights = {k: getattr(rc, f"w_{k}") for k in ("rec", "img", "mask", "style", "cycle", "real", "parse")}
     autocast = autocast_for(rc, torch.device("cpu"))
-    while state.step < rc["steps"]:
-        fa, sa, pa = pairs.draw(rc["batch"], gen)
-        fb, sb, pb = pairs.draw(rc["batch"], gen)
+
+    def train_step():
+        fa, sa, pa = pairs.draw(rc.batch, gen)
+        fb, sb, pb = pairs.draw(rc.batch, gen)
         img_b = G.g2(fb, sb) if judges else None
         with autocast():
-            terms, img_ab = losses(R, G, proxy, fa, sa, pa, pb, rc["tau"], judges, img_b)
+            terms, img_ab = losses(R, G, proxy, fa, sa, pa, pb, rc.tau, judges, img_b)
             total = sum(weights[k] * v for k, v in terms.items())
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
+        optimiser_step(opt, total)
         if judges:
             D = judges[0]
             with autocast():
                 d_loss = F.softplus(D(img_ab.detach())).mean() + F.softplus(-D(img_b)).mean()
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            optimiser_step(opt_d, d_loss)
             terms["d"] = d_loss.detach()
-        state.tick()
-        if state.step % 25 == 0 or state.step == 1:
-            log.write(step=state.step, total=round(total.item(), 4), **{k: round(v.item(), 4) for k, v in terms.items()})
-            print(f"rearranger step {state.step}/{rc['steps']} " + " ".join(f"{k} {v.item():.3f}" for k, v in terms.items()), flush=True)
-        if state.step % rc["ckpt_every"] == 0:
-            state.save(rc=rc)
+        return {"total": total, **terms}
+
+    saved = {"rc": rc.given()}
+    state.train("rearranger", rc.steps, train_step, rc.ckpt_every, saved)
     judge = None
     if args.eval_parser:
         import eval_parser
         judge = eval_parser.load()
-    metrics = evaluate(R.eval(), pairs, rc["heldout_pairs"], parser=judges[1] if judges else load_parser(run / "parser.pt")[0],
+    metrics = evaluate(R.eval(), pairs, rc.heldout_pairs, parser=judges[1] if judges else load_parser(run / "parser.pt")[0],
                        eval_parser=judge)
-    metrics["train_seconds"] = round(state.seconds, 1)
-    log.write(step=state.step, **metrics)
-    state.save(rc=rc, metrics=metrics)
+    metrics = state.finish(metrics, saved)
     print(f"rearranger: held-out agreement with target {metrics['agreement_cross']:.3f} "
           f"(self {metrics['agreement_self']:.3f}, without rearranging {metrics['agreement_no_rearrange']:.3f}), "
           f"appearance kept {metrics['appearance_kept']:.3f}, self reconstruction error {metrics['self_rec_error']:.3f} sd")

@@ -14,7 +14,8 @@ import train_generator
 import train_mapper
 import train_parser
 import train_rearranger
-from common import REPO, load_checkpoint, load_config
+from common import REPO, load_checkpoint
+from config import load_config
 from model import BlendGenerator, FastGenerator, _SynthBlock, make_generator
 
 TINY = load_config("tiny")

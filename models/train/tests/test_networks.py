@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from common import load_config
+from config import load_config
 from model import Discriminator, Encoder, FaceParser, ProxyAssign, Rearranger, SemanticMapper, diff_augment, make_generator, make_rearranger
 from train_rearranger import losses as rearranger_losses
 

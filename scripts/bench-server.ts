@@ -18,7 +18,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { encode } from "fast-png";
-import { loadPacks } from "../server/pack/registry.ts";
+import { chooseDefaultPack, loadPacks } from "../server/pack/registry.ts";
 import { generate } from "../server/pipeline/generate.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type SessionSettings } from "../server/pipeline/runtime.ts";
 import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, type HealthResponse, type ImageResult, type PacksResponse } from "../protocol/index.ts";
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     engine: { type: "boolean", default: false },
     /** serve --concurrency for the servers in front of the engine (default: the server's own). */
     "engine-concurrency": { type: "string" },
-    /** Also write the latency rows as JSON (npm run eval folds them into docs/RESULTS.md). */
+    /** Also write the latency rows as JSON (npm run eval folds them into the pack's results page). */
     json: { type: "string" },
   },
 });
@@ -343,7 +343,7 @@ function benchProtocol(): void {
 
 async function benchSessionOptions(): Promise<void> {
   const registry = loadPacks(args.packs!, { log: () => {} });
-  const pack = registry.packs.get(args.pack ?? "") ?? registry.packs.get("faces-64") ?? [...registry.packs.values()][0];
+  const pack = registry.packs.get(args.pack ?? chooseDefaultPack(registry.packs.keys()).name ?? "")!;
   const R = pack.manifest.resolution;
   const mask = faceLayout(pack.manifest.classes, R);
   const base = defaultSessionSettings("cpu");

@@ -1,10 +1,10 @@
-// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS.md --grids docs/results --work .cache/eval --pack-metrics --no-bench --no-faces --smoke]
+// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS-PACK.md --grids docs/results/PACK --work .cache/eval-PACK --pack-metrics --no-bench --no-faces --smoke]
 //
 // The evaluation protocol end to end: test/ layouts (exact masks and the same layouts as designer
 // shapes, prepared by models/train/evaluate.py) go through the server's own pipeline (ONNX Runtime,
 // in-process), every layout x every seed; unconditional samples and rearranger pairs come from its
 // stages (eval-sets.ts). A face detector and a face-identity network read every output and the real
-// test/ photos; evaluate.py then scores it all and writes docs/RESULTS.md and the pack's metrics.
+// test/ photos; evaluate.py then scores it all and writes docs/RESULTS-PACK.md and the pack's metrics (PACK: the default pack unless --pack).
 // --smoke: a CI-sized run (4 layouts x 2 seeds) into a temporary folder, docs and pack untouched.
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { loadPacks } from "../server/pack/registry.ts";
+import { chooseDefaultPack, loadPacks } from "../server/pack/registry.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime } from "../server/pipeline/runtime.ts";
 import { PYTHON } from "./python.ts";
 import { layoutOutputs, rearrangerPairs, unconditionalOutputs } from "./eval-sets.ts";
@@ -44,9 +44,15 @@ const smoke = args.smoke;
 const nMasks = Number(args.masks ?? (smoke ? 4 : 100));
 const nSeeds = Number(args.seeds ?? (smoke ? 2 : 10));
 const nPairs = Number(args.pairs ?? (smoke ? 2 : 200));
-const work = args.work ?? (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, ".cache/eval"));
-const out = args.out ?? (smoke ? join(work, "RESULTS.md") : join(ROOT, "docs/RESULTS.md"));
-const grids = args.grids ?? (smoke ? join(work, "grids") : join(ROOT, "docs/results"));
+const registry = loadPacks(resolve(args.packs!), { log: (line) => console.error(line) });
+const defaultName = chooseDefaultPack(registry.packs.keys()).name;
+const pack = registry.packs.get(args.pack ?? defaultName ?? "");
+if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
+// Each pack's results have their own page, grids and work folder, so measuring one keeps the others.
+// Paths given are taken from where the command runs; the Python steps run in models/train.
+const work = args.work ? resolve(args.work) : (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, `.cache/eval-${pack.name}`));
+const out = args.out ? resolve(args.out) : (smoke ? join(work, "RESULTS.md") : join(ROOT, `docs/RESULTS-${pack.name}.md`));
+const grids = args.grids ? resolve(args.grids) : (smoke ? join(work, "grids") : join(ROOT, `docs/results/${pack.name}`));
 const FIRST_SEED = 1000;
 const UNCONDITIONAL_SEED = 500_000; // far from the layouts' seeds
 const PAIR_SEED = 900_000;
@@ -75,9 +81,6 @@ for (const [name, v] of [["masks", nMasks], ["seeds", nSeeds], ["pairs", nPairs]
   if (!Number.isInteger(v) || v < 1) fail(`--${name} must be a whole number of at least 1, not ${String(args[name])}`);
 }
 if (nSeeds < 2 || nMasks < 2) fail("identity needs at least 2 layouts and 2 seeds (--masks, --seeds)");
-const registry = loadPacks(resolve(args.packs!), { log: (line) => console.error(line) });
-const pack = args.pack ? registry.packs.get(args.pack) : registry.packs.get("faces-64") ?? [...registry.packs.values()][0];
-if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
 if (!pack.manifest.conditions.some((c) => c.kind === "mask")) fail(`pack ${pack.name} has no mapper for face masks (conditions: mask)`);
 const R = pack.manifest.resolution;
 

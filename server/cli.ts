@@ -120,7 +120,7 @@ program
   .option("--seed <n>", `first seed, 0 to ${MAX_SEED}; variation i uses seed + i (default: a random seed, printed)`, int("seed", 0, MAX_SEED))
   .option("-n, --variations <n>", "how many images, 1 to 10000", int("variations", 1, 10000), 1)
   .option("--out <dir>", "output folder, made if missing", ".")
-  .option("--pack <name>", "pack (default: $PHOTOTYPE_DEFAULT_PACK, else faces-64, else the first pack found)", env.PHOTOTYPE_DEFAULT_PACK)
+  .option("--pack <name>", "pack (default: $PHOTOTYPE_DEFAULT_PACK, else faces-128, else the first pack found)", env.PHOTOTYPE_DEFAULT_PACK)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
   .option("--truncation <t>", "truncation from 0 to 1 (default: the pack's)", unit)
   .option("--batch <n>", "images per network run", int("batch", 1, 64), 8)

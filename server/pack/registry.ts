@@ -9,7 +9,7 @@ import { Value } from "@sinclair/typebox/value";
 import { PackManifest, REQUIRED_NETWORKS } from "./schema.ts";
 import { pipelineContractProblems } from "../pipeline/contract.ts";
 
-export const PREFERRED_DEFAULT_PACK = "faces-64";
+export const PREFERRED_DEFAULT_PACK = "faces-128";
 
 export interface LoadedPack {
   name: string;
@@ -124,7 +124,7 @@ export function refusePack(registry: PackRegistry, name: string, reason: string,
   log(`pack ${name}: refused: ${reason}`);
 }
 
-/** The requested pack if loaded, else faces-64 if loaded, else the first loaded pack by name. */
+/** The requested pack if loaded, else faces-128 if loaded, else the first loaded pack by name. */
 export function chooseDefaultPack(names: Iterable<string>, requested?: string): { name: string | null; note?: string } {
   const sorted = [...names].sort();
   if (requested && sorted.includes(requested)) return { name: requested };

@@ -8,7 +8,7 @@ import type { PackClass } from "../../server/pack/schema.ts";
 
 export const PACKS_DIR = resolve(import.meta.dirname, "../../models/packs");
 
-/** The pack the server would serve by default (faces-64 when present), found like the server finds it. */
+/** The pack the server would serve by default (faces-128 when present), found like the server finds it. */
 export function defaultTestPack(): LoadedPack {
   const registry = loadPacks(PACKS_DIR, { log: () => {} });
   const name = chooseDefaultPack(registry.packs.keys(), process.env.PHOTOTYPE_DEFAULT_PACK).name;

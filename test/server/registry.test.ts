@@ -73,9 +73,9 @@ describe("pack registry", () => {
     }
   });
 
-  it("chooses the default pack: requested, else faces-64, else the first by name", () => {
+  it("chooses the default pack: requested, else faces-128, else the first by name", () => {
     expect(chooseDefaultPack(["b", "a"], "b").name).toBe("b");
-    expect(chooseDefaultPack(["b", "faces-64", "a"]).name).toBe("faces-64");
+    expect(chooseDefaultPack(["b", "faces-64", "faces-128", "a"]).name).toBe("faces-128");
     expect(chooseDefaultPack(["b", "a"]).name).toBe("a");
     expect(chooseDefaultPack(["b", "a"], "zzz")).toMatchObject({ name: "a", note: expect.stringMatching(/zzz/) });
     expect(chooseDefaultPack([]).name).toBeNull();

@@ -173,10 +173,12 @@ async function benchServer(): Promise<void> {
       // The same cores either way: one replica with every core's threads, or two with half each.
       const cores = availableParallelism();
       const half = Math.max(1, Math.floor(cores / 2));
+      // Only the measured pack: every pack's replicas would need their own cores.
+      const measured = [args.pack ?? chooseDefaultPack(loadPacks(args.packs!, { log: () => {} }).packs.keys()).name!];
       engine = await startLocalEngine(
         [
-          { routePrefix: "/r1", replicas: 1, cpusPerReplica: cores, threads: cores },
-          { routePrefix: "/r2", replicas: 2, cpusPerReplica: half, threads: half },
+          { routePrefix: "/r1", replicas: 1, cpusPerReplica: cores, threads: cores, packs: measured },
+          { routePrefix: "/r2", replicas: 2, cpusPerReplica: half, threads: half, packs: measured },
         ],
         2 * cores,
       );

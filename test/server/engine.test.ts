@@ -3,12 +3,15 @@
 // mid-batch, a slow engine, the engine down at start and killed mid-job. Clients get images or a
 // typed error within the job's timeout, the server stays up, and nothing hangs.
 // Skipped only where .venv-engine is missing and CI is not set; in CI it must run.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type Logger } from "../../server/log.ts";
 import { bytesToBase64, type ErrorMessage, type HealthResponse, type ImageResult, type LayoutResult, type PacksResponse, type ServerMessage } from "../../protocol/index.ts";
 import { startServer, type RunningServer, type ServeOptions } from "../../server/server.ts";
 import { engineMissing, freePort, startLocalEngine, type LocalEngine } from "./engine-cluster.ts";
-import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR } from "./helpers.ts";
+import { authFetch, defaultTestPack, faceLayout, openClient } from "./helpers.ts";
 import { rgbPng, syntheticFace } from "./images.ts";
 
 const missing = engineMissing();
@@ -16,6 +19,11 @@ const skip = missing !== null && !process.env.CI;
 if (skip) console.warn(`engine tests skipped: ${missing}`);
 
 const pack = defaultTestPack();
+// Servers here see only the pack under test, as the engine serves only it (4 CPU slots, one a
+// replica); /health counts the engine reachable only when it serves every pack the server has.
+const PACK_DIR = mkdtempSync(join(tmpdir(), "phototype-engine-packs-"));
+mkdirSync(join(PACK_DIR, pack.name));
+for (const f of readdirSync(pack.dir)) symlinkSync(join(pack.dir, f), join(PACK_DIR, pack.name, f));
 const R = pack.manifest.resolution;
 const layout = faceLayout(pack.manifest.classes, R);
 const moved = faceLayout(pack.manifest.classes, R, { cx: 0.45, cy: 0.55, s: 0.9, hair: 1 });
@@ -34,7 +42,7 @@ const recording: Logger = { info: (l) => logLines.push(l), warn: (l) => logLines
 async function front(url: string, extra: Partial<ServeOptions> & { engineTimeoutMs?: number } = {}): Promise<RunningServer> {
   const { engineTimeoutMs, ...rest } = extra;
   const token = url.includes("/slow") ? TOKEN : undefined;
-  const s = await startServer({ port: 0, packsDir: PACKS_DIR, warmup: false, log: recording, remote: { url, timeoutMs: engineTimeoutMs ?? 20_000, token }, ...rest });
+  const s = await startServer({ port: 0, packsDir: PACK_DIR, warmup: false, log: recording, remote: { url, timeoutMs: engineTimeoutMs ?? 20_000, token }, ...rest });
   fronts.push(s);
   return s;
 }
@@ -80,20 +88,22 @@ async function settled(server: RunningServer, timeoutMs = 10_000): Promise<void>
 describe.skipIf(skip)("serve --engine (Ray Serve on loopback)", () => {
   beforeAll(async () => {
     [engine, inProcess] = await Promise.all([
-      // Two apps: the packs as they are, and a slow copy (each call waits SLOW_MS first); two
-      // replicas each, one ONNX Runtime thread a replica (this machine has few cores).
+      // Two apps: the pack under test as it is, and a slow copy (each call waits SLOW_MS first); two
+      // replicas each, one ONNX Runtime thread a replica (this machine has few cores). Only that
+      // pack: the test cluster has 4 CPU slots, one a replica.
       startLocalEngine([
-        { replicas: 2, threads: 1 },
+        { replicas: 2, threads: 1, packs: [pack.name] },
         // Calls on the slow route wait SLOW_MS, then up to 20 ms for others to share a run with.
-        { replicas: 2, threads: 1, routePrefix: "/slow", testDelayMs: SLOW_MS, token: TOKEN, batchWaitMs: 20 },
+        { replicas: 2, threads: 1, packs: [pack.name], routePrefix: "/slow", testDelayMs: SLOW_MS, token: TOKEN, batchWaitMs: 20 },
       ]),
-      startServer({ port: 0, packsDir: PACKS_DIR, warmup: false, log: silentLogger, provider: "cpu" }),
+      startServer({ port: 0, packsDir: PACK_DIR, warmup: false, log: silentLogger, provider: "cpu" }),
     ]);
   }, 300_000);
   afterAll(async () => {
     await Promise.allSettled(fronts.map((s) => s.close()));
     await inProcess?.close();
     await engine?.stop();
+    rmSync(PACK_DIR, { recursive: true, force: true });
     if (engine) expect(engine.pids()).toEqual([]);
   }, 60_000);
 
@@ -160,7 +170,7 @@ describe.skipIf(skip)("serve --engine (Ray Serve on loopback)", () => {
 
   it("retries when a replica is killed mid-batch: every client gets its images, the same bytes", async () => {
     // Without the engine's token a server is refused, with a sentence, and never retried.
-    const stranger = await startServer({ port: 0, packsDir: PACKS_DIR, warmup: false, log: silentLogger, remote: { url: `${engine.url}/slow` } });
+    const stranger = await startServer({ port: 0, packsDir: PACK_DIR, warmup: false, log: silentLogger, remote: { url: `${engine.url}/slow` } });
     fronts.push(stranger);
     const refused = errorOf(await ask(stranger, generate("x", 1)));
     expect(refused?.code).toBe("engine_unavailable");

@@ -174,7 +174,7 @@ async function benchServer(): Promise<void> {
       const cores = availableParallelism();
       const half = Math.max(1, Math.floor(cores / 2));
       // Only the measured pack: every pack's replicas would need their own cores.
-      const measured = [args.pack ?? chooseDefaultPack(loadPacks(args.packs!, { log: () => {} }).packs.keys()).name!];
+      const measured = [args.pack ?? chooseDefaultPack(loadPacks(args.packs!, { log: () => {} }).packs.keys(), process.env.PHOTOTYPE_DEFAULT_PACK).name!];
       engine = await startLocalEngine(
         [
           { routePrefix: "/r1", replicas: 1, cpusPerReplica: cores, threads: cores, packs: measured },

@@ -45,7 +45,7 @@ const nMasks = Number(args.masks ?? (smoke ? 4 : 100));
 const nSeeds = Number(args.seeds ?? (smoke ? 2 : 10));
 const nPairs = Number(args.pairs ?? (smoke ? 2 : 200));
 const registry = loadPacks(resolve(args.packs!), { log: (line) => console.error(line) });
-const defaultName = chooseDefaultPack(registry.packs.keys()).name;
+const defaultName = chooseDefaultPack(registry.packs.keys(), process.env.PHOTOTYPE_DEFAULT_PACK).name;
 const pack = registry.packs.get(args.pack ?? defaultName ?? "");
 if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
 // Each pack's results have their own page, grids and work folder, so measuring one keeps the others.

@@ -86,6 +86,8 @@ class GeneratorConfig(Section):
     arch: str = "stylegan2"  # or "fastgan", "fastgan-blend"
     mapping_layers: int | None = None  # stylegan2 only
     d_arch: str = "resnet"  # or "projected" (projected_d.py)
+    d_selfsup: bool = False  # FastGAN's self-supervised decoders on D's 8x8 and 16x16 features
+    noise: bool = False  # per-pixel noise in g2 (fixed maps in eval mode and ONNX)
 
 
 @dataclass
@@ -106,6 +108,9 @@ class GanConfig(Section):
     g_lr: float | None = None  # None: lr
     g_betas: list | None = None  # None: betas
     d_lr: float | None = None  # None: lr
+    d_betas: list | None = None  # None: betas
+    monitor_every: int = 0  # images between monitor rows (FD, recall, structure diversity; monitor_generator.py); 0: none
+    monitor_samples: int = 1000
     autocast: str | None = None  # "bf16" or "none"; None: bf16 on a GPU, none on the CPU
     channels_last: bool = False
 

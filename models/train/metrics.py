@@ -103,3 +103,32 @@ def missing_cluster_rate(source: torch.Tensor, target: torch.Tensor, k: int) -> 
     present.scatter_(1, source.flatten(1).long(), True)
     hit = present.gather(1, target.flatten(1).long())
     return float(1.0 - hit.float().mean())
+
+
+def pairwise_layout_miou(labels: torch.Tensor, n: int, pairs: int = 2000, seed: int = 0) -> float:
+    """Mean over random pairs (i != j) of the mIoU between two label maps [N,H,W] (classes present in
+    either map of the pair; each pair weighs the same). High: the images share one layout."""
+    g = torch.Generator().manual_seed(seed)
+    i = torch.randint(len(labels), (pairs,), generator=g)
+    j = (i + 1 + torch.randint(len(labels) - 1, (pairs,), generator=g)) % len(labels)
+    scores = []
+    for x, y in zip(labels[i], labels[j]):
+        m, _ = miou(confusion(x, y, n))
+        scores.append(m)
+    return float(np.mean(scores))
+
+
+def area_spread(labels: torch.Tensor, n: int) -> np.ndarray:
+    """Per class, the standard deviation across images of the share of the image it covers [n]."""
+    areas = torch.stack([torch.bincount(l.flatten(), minlength=n)[:n] for l in labels]).double() / labels[0].numel()
+    return areas.std(0, unbiased=False).numpy()
+
+
+def vertical_extent(labels: torch.Tensor, cls: int) -> np.ndarray:
+    """Per image, the rows from the first to the last that hold `cls` (0 where it is absent) [N]."""
+    rows = (labels == cls).any(2)
+    out = []
+    for r in rows:
+        idx = torch.nonzero(r).flatten()
+        out.append(int(idx[-1] - idx[0] + 1) if len(idx) else 0)
+    return np.array(out, dtype=np.float64)

@@ -209,21 +209,43 @@ class _ConvGLU(nn.Sequential):
         super().__init__(nn.Conv2d(cin, cout * 2, 3, padding=1, bias=False), nn.BatchNorm2d(cout * 2), nn.GLU(1))
 
 
+class NoiseInjection(nn.Module):
+    """Per-pixel noise times a learnt per-channel strength (starts at 0), as FastGAN and StyleGAN add.
+
+    Training draws fresh noise; eval mode (sampling, ONNX export) adds one fixed map, a buffer made
+    from a fixed seed, so a seed still gives the same image every time, in PyTorch and ONNX."""
+
+    def __init__(self, channels, size, seed):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.register_buffer("fixed", torch.randn(1, 1, size, size, generator=torch.Generator().manual_seed(seed)))
+
+    def forward(self, x):
+        noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype) if self.training else self.fixed
+        return x + self.weight * noise
+
+
 class _SynthBlock(nn.Module):
     """Two conv-BN-GLU layers (after a bilinear x2 when `up`); in g2 a per-channel gate from the style
-    between them, as FastGAN's skip-layer excitation does, but from the global code rather than a map."""
+    between them, as FastGAN's skip-layer excitation does, but from the global code rather than a map.
+    `noise_size`: add per-pixel noise after each conv (g2 only: F stays a function of the seed alone)."""
 
-    def __init__(self, cin, cout, up=True, style_dim=0):
+    def __init__(self, cin, cout, up=True, style_dim=0, noise_size=0):
         super().__init__()
         self.up = up
         self.conv1, self.conv2 = _ConvGLU(cin, cout), _ConvGLU(cout, cout)
         self.gate = nn.Sequential(nn.Linear(style_dim, cout), nn.SiLU(), nn.Linear(cout, cout), nn.Sigmoid()) if style_dim else None
+        self.noise1 = NoiseInjection(cout, noise_size, 2 * noise_size) if noise_size else None
+        self.noise2 = NoiseInjection(cout, noise_size, 2 * noise_size + 1) if noise_size else None
 
     def forward(self, x, style=None):
         x = self.conv1(_up2(x) if self.up else x)
+        if self.noise1 is not None:
+            x = self.noise1(x)
         if self.gate is not None:
             x = x * self.gate(style)[:, :, None, None]
-        return self.conv2(x)
+        x = self.conv2(x)
+        return self.noise2(x) if self.noise2 is not None else x
 
 
 class BlendGenerator(nn.Module):
@@ -248,9 +270,10 @@ class BlendGenerator(nn.Module):
             self.g1_blocks.append(_SynthBlock(cin, _channels(cfg, r)))
             cin, r = _channels(cfg, r), r * 2
         self.feature_channels = cin
-        self.g2_blocks.append(_SynthBlock(cin, cin, up=False, style_dim=self.style_dim))
+        noise = bool(cfg.get("noise", False))
+        self.g2_blocks.append(_SynthBlock(cin, cin, up=False, style_dim=self.style_dim, noise_size=self.split if noise else 0))
         while r <= self.res:
-            self.g2_blocks.append(_SynthBlock(cin, _channels(cfg, r), style_dim=self.style_dim))
+            self.g2_blocks.append(_SynthBlock(cin, _channels(cfg, r), style_dim=self.style_dim, noise_size=r if noise else 0))
             cin, r = _channels(cfg, r), r * 2
         self.to_rgb = nn.Conv2d(cin, 3, 3, padding=1)
         self.register_buffer("w_avg", torch.zeros(self.z_dim))
@@ -287,8 +310,25 @@ def make_generator(cfg):
     raise ValueError(f"unknown generator arch {arch}")
 
 
+class _Decoder(nn.Sequential):
+    """FastGAN's simple decoder: nearest x2 + conv-BN-GLU per octave, then RGB. Its only job is to
+    make the discriminator's features describe the whole image, not just one tell-tale cue."""
+
+    def __init__(self, cin, octaves, ch=32):
+        layers, c = [], cin
+        for _ in range(octaves):
+            layers += [nn.Upsample(scale_factor=2.0, mode="nearest"), _ConvGLU(c, ch)]
+            c = ch
+        super().__init__(*layers, nn.Conv2d(c, 3, 3, padding=1), nn.Tanh())
+
+
 class Discriminator(nn.Module):
-    """Residual discriminator with minibatch-stddev, shared by both generator architectures."""
+    """Residual discriminator with minibatch-stddev, shared by every generator architecture.
+
+    The logit's tail (minibatch-stddev, last conv, dense layers) runs in fp32 even under autocast:
+    bf16's 8-bit mantissa would round the logits that the losses take softplus of.
+    `d_selfsup` (FastGAN): two small decoders rebuild the real image from the 8x8 features and a
+    quarter of it from a crop of the 16x16 features (`reconstruct`)."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -304,20 +344,50 @@ class Discriminator(nn.Module):
         self.final_conv = EqConv(ch(4) + 1, ch(4), 3)
         self.fc = EqLinear(ch(4) * 16, ch(4), act=True)
         self.out = EqLinear(ch(4), 1)
+        self.selfsup = bool(cfg.get("d_selfsup", False))
+        if self.selfsup:
+            # Both rebuild at a quarter of the input's side: enough to say "whole face" at a small cost.
+            octaves = max(1, int(math.log2(res // 4 // 8)))
+            self.dec_whole, self.dec_part = _Decoder(ch(8), octaves), _Decoder(ch(16), octaves)
 
-    def forward(self, x):
-        x = self.from_rgb(x)
+    def trunk(self, x) -> dict:
+        """Feature maps by side length, from the input down to 4x4."""
+        x, maps = self.from_rgb(x), {}
         for b in self.blocks:
             # Pool before the second conv: a quarter of the cost of StyleGAN2's conv-then-downsample.
             y = b["c2"](F.avg_pool2d(b["c1"](x), 2))
             x = (y + b["skip"](F.avg_pool2d(x, 2))) / SQRT2
-        g = min(4, x.shape[0])
-        while x.shape[0] % g:
-            g -= 1
-        s = x.view(g, -1, *x.shape[1:]).std(0, unbiased=False).mean([1, 2, 3])
-        s = s.repeat(g)[:, None, None, None].expand(-1, 1, 4, 4)
-        x = self.final_conv(torch.cat([x, s], 1))
-        return self.out(self.fc(x.flatten(1)))
+            maps[x.shape[-1]] = x
+        return maps
+
+    def head(self, x):
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = x.float()
+            g = min(4, x.shape[0])
+            while x.shape[0] % g:
+                g -= 1
+            s = x.view(g, -1, *x.shape[1:]).std(0, unbiased=False).mean([1, 2, 3])
+            s = s.repeat(g)[:, None, None, None].expand(-1, 1, 4, 4)
+            x = self.final_conv(torch.cat([x, s], 1))
+            return self.out(self.fc(x.flatten(1)))
+
+    def forward(self, x):
+        return self.head(self.trunk(x)[4])
+
+    def reconstruct(self, x, quarter: int):
+        """Logits, plus the two rebuilds: the whole image from 8x8 features, and the `quarter`
+        (0..3: top-left, top-right, bottom-left, bottom-right) from the matching 8x8 crop of 16x16."""
+        maps = self.trunk(x)
+        f16, qy, qx = maps[16], quarter // 2, quarter % 2
+        part = f16[:, :, qy * 8:(qy + 1) * 8, qx * 8:(qx + 1) * 8]
+        return self.head(maps[4]), self.dec_whole(maps[8]), self.dec_part(part)
+
+
+def quarter_of(x, quarter: int):
+    """The image's `quarter` (0..3, row-major), as Discriminator.reconstruct numbers them."""
+    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+    qy, qx = quarter // 2, quarter % 2
+    return x[..., qy * h:(qy + 1) * h, qx * w:(qx + 1) * w]
 
 
 # ---------------------------------------------------------------- DiffAugment (Zhao et al. 2020)

@@ -21,10 +21,11 @@ from model import BlendGenerator, FastGenerator, _SynthBlock, make_generator
 TINY = load_config("tiny")
 
 
-def tiny_blend_config(tmp_path, **gan):
+def tiny_blend_config(tmp_path, generator=None, **gan):
     """The tiny config with the blend generator and the given training switches, as a config file."""
     cfg = json.loads(json.dumps(TINY))
     cfg["generator"]["arch"] = "fastgan-blend"
+    cfg["generator"].update(generator or {})
     cfg["gan"].update(gan)
     path = tmp_path / "tiny-blend.json"
     path.write_text(json.dumps(cfg))
@@ -90,8 +91,9 @@ def test_faces128_and_faces64_configs_build():
     assert type(g64) is FastGenerator and sum(p.numel() for p in g64.parameters()) == 1_195_387
 
 
-def test_resume_is_exact_with_bf16_autocast_and_channels_last(dataset, tmp_path):
-    cfg = tiny_blend_config(tmp_path, autocast="bf16", channels_last=True)
+@pytest.mark.parametrize("recipe", [{}, {"noise": True, "d_selfsup": True}], ids=["plain", "noise+selfsup"])
+def test_resume_is_exact_with_bf16_autocast_and_channels_last(dataset, tmp_path, recipe):
+    cfg = tiny_blend_config(tmp_path, recipe, autocast="bf16", channels_last=True)
     a, b = tmp_path / "a", tmp_path / "b"
     common = ["--config", cfg, "--data", str(dataset)]
     train_generator.main(common + ["--run-dir", str(a), "--steps", "6"])
@@ -107,8 +109,9 @@ def test_resume_is_exact_with_bf16_autocast_and_channels_last(dataset, tmp_path)
 
 
 def test_bf16_trained_blend_pack_matches_onnx_runtime(dataset, tmp_path):
-    """A blend generator trained under bf16 autocast exports (fp32 weights) and ONNX Runtime matches PyTorch."""
-    cfg = tiny_blend_config(tmp_path, autocast="bf16", channels_last=True)
+    """A blend generator trained under bf16 autocast, with g2 noise and D's self-supervision, exports
+    (fp32 weights, fixed noise maps) and ONNX Runtime matches PyTorch."""
+    cfg = tiny_blend_config(tmp_path, {"noise": True, "d_selfsup": True}, autocast="bf16", channels_last=True)
     run = tmp_path / "run"
     common = ["--config", cfg, "--run-dir", str(run)]
     train_parser.main(common + ["--data", str(dataset), "--steps", "4"])

@@ -1,6 +1,5 @@
 // HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws/.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
@@ -22,7 +21,7 @@ import {
   type PacksResponse,
 } from "../protocol/index.ts";
 import type { Outcome } from "./queue.ts";
-import { isAllowedHost, isAllowedOrigin, NEEDS_CODE, WHERE_THE_CODE_IS, WRONG_CODE, type AccessGate } from "./security.ts";
+import { isAllowedHost, isAllowedOrigin, tokenFrom, WHERE_THE_CODE_IS, type AccessGate } from "./security.ts";
 
 export interface HttpContext {
   engine: Engine;
@@ -89,20 +88,23 @@ const originGuard: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-/** While too many wrong codes were tried, no code is checked (guess-limit.ts). */
-const lockout = (gate: AccessGate): MiddlewareHandler => async (c, next) => {
-  const locked = c.req.header("authorization") ? gate.locked() : null;
-  if (locked && !locked.ok) return errorJson(c, locked.code, locked.message);
+/**
+ * The pairing code on every request: `Authorization: Bearer CODE`, typed any way a person types
+ * it (spaces, case, dashes: security.ts normalises). Not hono's bearerAuth, whose token syntax
+ * refuses a spaced code; the WebSocket upgrade reads the header with the same tokenFrom.
+ */
+const pairingCode = (gate: AccessGate): MiddlewareHandler => async (c, next) => {
+  const header = c.req.header("authorization");
+  if (header !== undefined && !/^Bearer\s+\S/i.test(header)) {
+    return errorJson(c, "unauthorized", `Send the code as Authorization: Bearer CODE. ${WHERE_THE_CODE_IS}`);
+  }
+  const verdict = gate.check(header === undefined ? undefined : tokenFrom(header, "/"));
+  if (!verdict.ok) {
+    if (verdict.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="phototype"');
+    return errorJson(c, verdict.code, verdict.message);
+  }
   await next();
 };
-
-const pairingCode = (gate: AccessGate) =>
-  bearerAuth({
-    verifyToken: (token) => gate.check(token).ok,
-    noAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", NEEDS_CODE) },
-    invalidAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", `Send the code as Authorization: Bearer CODE. ${WHERE_THE_CODE_IS}`) },
-    invalidToken: { message: (c) => errorJson(c, "unauthorized", WRONG_CODE) },
-  });
 
 type GenerateResult = Extract<JobResult, { kind: "generate" }>;
 
@@ -133,7 +135,6 @@ export function createHttpApp(ctx: HttpContext): Hono {
       exposeHeaders: ["X-Phototype-Seeds", "X-Phototype-Timings", "X-Phototype-Note", "X-Phototype-Warning"],
       maxAge: 600,
     }),
-    lockout(ctx.gate),
     pairingCode(ctx.gate),
   );
 
@@ -213,7 +214,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
 
   app.notFound((c) => errorJson(c, "not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}; try GET /health, GET /packs or POST /generate.`));
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse(); // bearer-auth's refusals, already our error JSON
+    if (err instanceof HTTPException) return err.getResponse();
     ctx.log.error(`http ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.message}`);
     return errorJson(c, "internal", "The server failed on this request; see its log.");
   });

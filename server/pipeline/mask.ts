@@ -150,20 +150,56 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
     const bad = firstInvalidClassId(ids, validClassIds(classes));
     if (bad >= 0) throw new BadImageError(greyscaleProblem(ids[bad], bad % width, Math.floor(bad / width), classes));
   } else if (channels === 3 || channels === 4) {
-    const data = depth === 16 ? Uint8Array.from(png.data, (v) => v >> 8) : png.data;
     if (depth !== 8 && depth !== 16) throw new BadImageError(`Unsupported PNG bit depth ${depth}.`);
-    ids = snapToPalette(data, channels, paletteOf(classes));
-    source = "palette";
+    // Only the pixels the pack-sized mask keeps are read and snapped (nearest neighbour picks
+    // them), so a 4096 x 4096 16-bit export costs R x R lookups, not 16.8 million.
+    const picked = centreSquareSamples(png.data, width, height, channels, depth, resolution);
+    ids = snapToPalette(picked, channels, paletteOf(classes));
+    return { mask: ids, source: "palette", note: resizeNotes(width, height, resolution) };
   } else {
     throw new BadImageError(`Unsupported PNG layout (${channels} channels).`);
   }
-  const notes: string[] = [];
   const square = centreSquareBytes(ids, width, height);
-  if (width !== height) notes.push(`used the centre ${square.side}x${square.side} square of the ${width}x${height} mask`);
   ids = square.data;
-  if (square.side !== resolution) {
-    ids = resizeNearest(ids, square.side, square.side, resolution, resolution);
-    notes.push(`resized the mask from ${square.side}x${square.side} to ${resolution}x${resolution} (nearest neighbour)`);
+  if (square.side !== resolution) ids = resizeNearest(ids, square.side, square.side, resolution, resolution);
+  return { mask: ids, source, note: resizeNotes(width, height, resolution) };
+}
+
+/** What was done to fit a width x height image to the pack: centre square, then resize. */
+function resizeNotes(width: number, height: number, resolution: number): string | undefined {
+  const side = Math.min(width, height);
+  const notes: string[] = [];
+  if (width !== height) notes.push(`used the centre ${side}x${side} square of the ${width}x${height} mask`);
+  if (side !== resolution) notes.push(`resized the mask from ${side}x${side} to ${resolution}x${resolution} (nearest neighbour)`);
+  return notes.length ? notes.join("; ") : undefined;
+}
+
+/**
+ * The pixels of the centre square, resized nearest-neighbour to resolution x resolution, as
+ * 8-bit samples (`channels` a pixel; 16-bit samples keep their high byte). The same pixels
+ * centreSquareBytes then resizeNearest would pick.
+ */
+export function centreSquareSamples(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  depth: 8 | 16,
+  resolution: number,
+): Uint8Array {
+  const side = Math.min(width, height);
+  const x0 = Math.floor((width - side) / 2);
+  const y0 = Math.floor((height - side) / 2);
+  const shift = depth === 16 ? 8 : 0;
+  const out = new Uint8Array(resolution * resolution * channels);
+  for (let y = 0; y < resolution; y++) {
+    const sy = y0 + Math.min(side - 1, Math.floor(((y + 0.5) * side) / resolution));
+    for (let x = 0; x < resolution; x++) {
+      const sx = x0 + Math.min(side - 1, Math.floor(((x + 0.5) * side) / resolution));
+      const from = (sy * width + sx) * channels;
+      const to = (y * resolution + x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = data[from + c] >> shift;
+    }
   }
-  return { mask: ids, source, note: notes.length ? notes.join("; ") : undefined };
+  return out;
 }

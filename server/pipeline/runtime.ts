@@ -82,8 +82,17 @@ export interface PackRuntime {
   runner: NetworkRunner;
 }
 
-/** Opens a session per network and checks its real inputs/outputs against pack.json. */
-export async function openPackRuntime(pack: LoadedPack, settings: SessionSettings): Promise<PackRuntime> {
+/** Where sessions can be opened off this thread (inference-pool.ts); the server passes one. */
+export interface SessionHost {
+  open(pack: LoadedPack, options: ort.InferenceSession.SessionOptions): Promise<NetworkRunner>;
+}
+
+/**
+ * Opens a session per network and checks its real inputs/outputs against pack.json: in `host`'s
+ * worker thread when given (the server, whose event loop must stay free), else on this thread.
+ */
+export async function openPackRuntime(pack: LoadedPack, settings: SessionSettings, host?: SessionHost): Promise<PackRuntime> {
+  if (host) return { pack, settings, runner: await host.open(pack, sessionOptions(settings)) };
   const sessions = new Map<string, ort.InferenceSession>();
   const options = sessionOptions(settings);
   try {

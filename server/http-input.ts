@@ -4,7 +4,7 @@
 import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
 import { imageFormat } from "./pipeline/image-header.ts";
-import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
+import { base64ToBytes, HttpGenerateBody, jsonShapeProblem, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
 import type { Engine, JobRequest } from "./engine.ts";
 
 export interface HttpGenerateInput {
@@ -50,9 +50,13 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
   // A JPEG body goes the image way too: refused by its header (size, then format), never as raw bytes.
   const isImage = imageFormat(body) !== null;
   if (!isImage && /json/i.test(contentType)) {
+    const text = new TextDecoder().decode(body);
+    // A JSON mask is one number a pixel (at most 4096 x 4096, within the 2 MiB body), nested 2 deep.
+    const shape = jsonShapeProblem(text, { maxDepth: 8, maxItems: body.length });
+    if (shape) return bad("bad_json", `The JSON body is refused unread: ${shape}.`);
     let raw: unknown;
     try {
-      raw = JSON.parse(new TextDecoder().decode(body));
+      raw = JSON.parse(text);
     } catch {
       return bad("bad_json", "The request body is not valid JSON.");
     }

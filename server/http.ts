@@ -179,12 +179,15 @@ export function createHttpApp(ctx: HttpContext): Hono {
       const prepared = await engine.prepare(input.value.request);
       if (!prepared.ok) return errorJson(c, prepared.code, prepared.message);
 
+      // A script that gives up should not keep the CPU busy.
+      const signal = c.req.raw.signal;
+      const onAbort = () => engine.queue.cancel(clientId, clientId);
       const outcome = await new Promise<Outcome<JobResult> | { ok: false; code: ErrorCode; message: string }>((resolve) => {
         const submitted = engine.queue.submit({ clientId, requestId: clientId, mode: "final", payload: prepared.value }, { settled: resolve });
         if (!submitted.ok) resolve(submitted);
-        // A script that gives up should not keep the CPU busy.
-        c.req.raw.signal.addEventListener("abort", () => engine.queue.cancel(clientId, clientId), { once: true });
+        signal.addEventListener("abort", onAbort, { once: true });
       });
+      signal.removeEventListener("abort", onAbort);
       if (!outcome.ok) return errorJson(c, outcome.code, outcome.message);
       if (outcome.result.kind !== "generate") throw new Error("POST /generate ran a job that is not a generation");
       const result = outcome.result;

@@ -192,7 +192,8 @@ export function createHttpApp(ctx: HttpContext): Hono {
       if (outcome.result.kind !== "generate") throw new Error("POST /generate ran a job that is not a generation");
       const result = outcome.result;
       const note = input.value.note;
-      const warnings = prepared.value.warnings;
+      const fromImage = input.value.warning ? [{ code: "looks_like_photo", message: input.value.warning }] : [];
+      const warnings = [...fromImage, ...(prepared.value.warnings ?? [])];
       const wantsJson = input.value.format === "json" || (!new URL(c.req.url).searchParams.has("format") && /application\/json/.test(c.req.header("accept") ?? ""));
       if (wantsJson) {
         return c.json<HttpGenerateResponse>({
@@ -202,14 +203,14 @@ export function createHttpApp(ctx: HttpContext): Hono {
           images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png) })),
           timings: result.timings,
           ...(note ? { note } : {}),
-          ...(warnings ? { warnings } : {}),
+          ...(warnings.length ? { warnings } : {}),
         });
       }
       c.header("Content-Type", "image/png");
       c.header("X-Phototype-Seeds", result.images.map((i) => i.seed).join(","));
       c.header("X-Phototype-Timings", JSON.stringify(result.timings));
       if (note) c.header("X-Phototype-Note", note);
-      if (warnings) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));
+      if (warnings.length) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));
       const png = stripPng(result);
       return c.body(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer, 200);
     },

@@ -45,6 +45,17 @@ const JPEG_SOI = [0xff, 0xd8, 0xff];
 const GIF = [0x47, 0x49, 0x46];
 const startsWith = (bytes: Uint8Array, sig: number[]) => sig.every((b, i) => bytes[i] === b);
 
+/** What a non-PNG, non-JPEG upload is, by its first bytes, for a sentence: "a GIF", or null. */
+export function otherImageKind(bytes: Uint8Array): string | null {
+  if (startsWith(bytes, GIF)) return "a GIF";
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && String.fromCharCode(...bytes.subarray(8, 12)) === "WEBP") return "a WebP image";
+  if (startsWith(bytes, [0x42, 0x4d])) return "a BMP image";
+  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  if (head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg"))) return "an SVG";
+  if (head.startsWith("<")) return "XML or HTML text";
+  return null;
+}
+
 /** "png" or "jpeg" by the file's signature, else null (the bytes are something else). */
 export function imageFormat(bytes: Uint8Array): ImageHeader["format"] | null {
   return startsWith(bytes, PNG_SIGNATURE) ? "png" : startsWith(bytes, JPEG_SOI) ? "jpeg" : null;
@@ -53,7 +64,7 @@ export function imageFormat(bytes: Uint8Array): ImageHeader["format"] | null {
 /** Format and declared size; throws BadImageError for anything that is not a PNG or JPEG header. */
 export function readImageHeader(bytes: Uint8Array, what = "The image"): ImageHeader {
   const format = imageFormat(bytes);
-  if (!format) throw new BadImageError(`${what} is ${startsWith(bytes, GIF) ? "a GIF" : "not a PNG"}; send it as PNG (the plugin exports PNG).`);
+  if (!format) throw new BadImageError(`${what} is ${otherImageKind(bytes) ?? "not a PNG"}; send it as PNG (the plugin exports PNG).`);
   let size;
   try {
     size = imageSize(bytes);

@@ -95,6 +95,41 @@ export interface MaskFromImage {
   source: "class-ids" | "palette";
   /** Set when the image was resized to the pack's resolution, for the person to see. */
   note?: string;
+  /** Set when a colour image looks like a photo, not shapes in the palette's colours. */
+  warning?: string;
+}
+
+/** Farther than this (squared RGB distance) from every palette colour, a pixel is no palette colour. */
+const OFF_PALETTE_DISTANCE2 = 48 * 48;
+
+/**
+ * Share of opaque pixels far from every palette colour. Flat shapes stay near their colours (only
+ * anti-aliased edges stray); a photo strays almost everywhere.
+ */
+export function offPaletteShare(pixels: ArrayLike<number>, channels: 3 | 4, palette: Palette): number {
+  const count = Math.floor(pixels.length / channels);
+  const k = palette.ids.length;
+  let opaque = 0, off = 0;
+  for (let p = 0; p < count; p++) {
+    const o = p * channels;
+    if (channels === 4 && pixels[o + 3] < 128) continue;
+    opaque++;
+    let best = Infinity;
+    for (let c = 0; c < k && best > OFF_PALETTE_DISTANCE2; c++) {
+      const dr = pixels[o] - palette.rgb[c * 3], dg = pixels[o + 1] - palette.rgb[c * 3 + 1], db = pixels[o + 2] - palette.rgb[c * 3 + 2];
+      best = Math.min(best, dr * dr + dg * dg + db * db);
+    }
+    if (best > OFF_PALETTE_DISTANCE2) off++;
+  }
+  return opaque ? off / opaque : 0;
+}
+
+function photoWarning(share: number): string | undefined {
+  if (share < 0.5) return undefined;
+  return (
+    `${Math.round(share * 100)}% of this image's pixels are far from every colour of the pack's palette: it looks like a photo, not a mask. ` +
+    "Each pixel was given the nearest class; to use a photo, ask for its layout (edges or exemplar) instead."
+  );
 }
 
 /** The largest centred square of one-byte-a-pixel data (the rule the plugin uses for frames). */
@@ -154,8 +189,10 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
     // Only the pixels the pack-sized mask keeps are read and snapped (nearest neighbour picks
     // them), so a 4096 x 4096 16-bit export costs R x R lookups, not 16.8 million.
     const picked = centreSquareSamples(png.data, width, height, channels, depth, resolution);
-    ids = snapToPalette(picked, channels, paletteOf(classes));
-    return { mask: ids, source: "palette", note: resizeNotes(width, height, resolution) };
+    const palette = paletteOf(classes);
+    ids = snapToPalette(picked, channels, palette);
+    const warning = photoWarning(offPaletteShare(picked, channels, palette));
+    return { mask: ids, source: "palette", note: resizeNotes(width, height, resolution), ...(warning ? { warning } : {}) };
   } else {
     throw new BadImageError(`Unsupported PNG layout (${channels} channels).`);
   }

@@ -46,6 +46,16 @@ export async function startChildServer(args: string[] = [], env: Record<string, 
     child.stderr!.on("data", look);
     child.once("exit", (code) => reject(new Error(`server exited (${code}) before listening:\n${log}`)));
   });
+  const memoryAfterGc = async () => {
+    const before = log.length;
+    child.kill("SIGUSR2");
+    for (let i = 0; i < 200; i++) {
+      const m = /rss-after-gc (\d+) heap (\d+) external (\d+) arrayBuffers (\d+)/.exec(log.slice(before));
+      if (m) return { rss: Number(m[1]), heap: Number(m[2]), external: Number(m[3]), arrayBuffers: Number(m[4]) };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error("the server did not report its memory");
+  };
   return {
     child,
     url: started.url,
@@ -53,19 +63,8 @@ export async function startChildServer(args: string[] = [], env: Record<string, 
     secret: started.secret,
     log: () => log,
     alive: () => !exited,
-    async rssAfterGc() {
-      return (await this.memoryAfterGc()).rss;
-    },
-    async memoryAfterGc() {
-      const before = log.length;
-      child.kill("SIGUSR2");
-      for (let i = 0; i < 200; i++) {
-        const m = /rss-after-gc (\d+) heap (\d+) external (\d+) arrayBuffers (\d+)/.exec(log.slice(before));
-        if (m) return { rss: Number(m[1]), heap: Number(m[2]), external: Number(m[3]), arrayBuffers: Number(m[4]) };
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error("the server did not report its memory");
-    },
+    rssAfterGc: async () => (await memoryAfterGc()).rss,
+    memoryAfterGc,
     async stop() {
       if (exited) return;
       const gone = new Promise((r) => child.once("exit", r));

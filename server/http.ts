@@ -4,10 +4,9 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { decode as decodePng } from "fast-png";
 import type { Engine, JobResult } from "./engine.ts";
 import { readGenerateInput } from "./http-input.ts";
-import { encodeRgbaPng } from "./pipeline/image.ts";
+import { encodeRgbaPng, rgbaOfPng } from "./pipeline/image.ts";
 import type { Logger } from "./log.ts";
 import {
   bytesToBase64,
@@ -115,7 +114,7 @@ function stripPng(result: GenerateResult): Uint8Array {
   const n = result.images.length;
   const out = new Uint8Array(w * n * h * 4);
   result.images.forEach((img, i) => {
-    const rgba = decodePng(img.png).data as Uint8Array;
+    const rgba = rgbaOfPng(img.png, w, h);
     for (let y = 0; y < h; y++) out.set(rgba.subarray(y * w * 4, (y + 1) * w * 4), (y * w * n + i * w) * 4);
   });
   return encodeRgbaPng(out, w * n, h);

@@ -104,6 +104,7 @@ program
   .option("--token <token>", "secret every request must carry instead of the stored pairing code (or $PHOTOTYPE_TOKEN)", env.PHOTOTYPE_TOKEN)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS; default models/packs)")
   .option("--default-pack <name>", "pack used when a request names none (or $PHOTOTYPE_DEFAULT_PACK)", env.PHOTOTYPE_DEFAULT_PACK)
+  .option("--pack <name>", "the same as --default-pack, named as generate names it")
   .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
   .option("--max-waiting <n>", "requests that may wait in the queue", int("max-waiting", 1, 10000), 32)
   .option("--max-batch <n>", "images that waiting requests of one pack may share in one run (1: one request at a time)", int("max-batch", 1, 64), 8)
@@ -122,7 +123,7 @@ program
         host: o.host,
         token: o.token || undefined,
         packsDir: packsDir(o.packs),
-        defaultPack: o.defaultPack,
+        defaultPack: o.pack ?? o.defaultPack,
         provider: o.provider as ProviderPreference,
         queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting, maxBatch: o.maxBatch, ...(o.concurrency ? { concurrency: o.concurrency } : {}) },
         remote: engine ? { url: engine, timeoutMs: o.engineTimeout * 1000, token: o.engineToken || undefined } : undefined,

@@ -2,10 +2,10 @@
 // onnxruntime-node's `run` is synchronous native code on the calling thread, so in the server's
 // own thread every run stalled the event loop (a /health during an 8-image request waited 549 ms).
 // Here it stalls only this thread. Tensors travel as plain { type, data, dims }.
-import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { Piscina } from "piscina";
-import type { NetworkFile } from "./pack/schema.ts";
+import { openSessions, type NetworkFiles } from "./pipeline/runtime.ts";
+import { SessionRunner } from "./pipeline/runner.ts";
 
 export interface WireTensor {
   type: ort.Tensor.Type;
@@ -13,39 +13,40 @@ export interface WireTensor {
   dims: readonly number[];
 }
 
+/** What this thread needs to open a pack's sessions; every task carries it (see sessionsOf). */
+export interface PackSessions {
+  name: string;
+  dir: string;
+  networks: NetworkFiles;
+  options: ort.InferenceSession.SessionOptions;
+}
+
 export type InferenceTask =
-  | { op: "open"; pack: string; dir: string; networks: Record<string, Pick<NetworkFile, "file" | "inputs" | "outputs">>; options: ort.InferenceSession.SessionOptions }
-  | { op: "run"; pack: string; key: string; feeds: Record<string, WireTensor> }
+  | { op: "open"; pack: PackSessions }
+  | { op: "run"; pack: PackSessions; key: string; feeds: Record<string, WireTensor> }
   | { op: "close"; pack: string };
 
-/** Sessions by pack, then by network key. */
-const packs = new Map<string, Map<string, ort.InferenceSession>>();
+/** Open (or opening) sessions by pack name. */
+const packs = new Map<string, Promise<SessionRunner>>();
 
-async function open(task: Extract<InferenceTask, { op: "open" }>): Promise<void> {
-  const sessions = new Map<string, ort.InferenceSession>();
-  try {
-    for (const [key, net] of Object.entries(task.networks)) {
-      const session = await ort.InferenceSession.create(join(task.dir, net.file), task.options);
-      sessions.set(key, session);
-      const want = (specs: { name: string }[]) => specs.map((s) => s.name).sort().join(",");
-      const inputs = [...session.inputNames].sort().join(",");
-      if (inputs !== want(net.inputs)) throw new Error(`network ${key} takes inputs [${inputs}], pack.json says [${want(net.inputs)}]`);
-      const missing = net.outputs.filter((o) => !session.outputNames.includes(o.name)).map((o) => o.name);
-      if (missing.length) throw new Error(`network ${key} lacks output(s) ${missing.join(", ")} named in pack.json`);
-    }
-  } catch (e) {
-    await Promise.allSettled([...sessions.values()].map((s) => s.release()));
-    throw e;
+/**
+ * The pack's sessions, opened on first use. A thread that replaced one that died (piscina starts
+ * a new one) holds none, so it opens them again on its first run instead of failing every run.
+ */
+function sessionsOf(pack: PackSessions): Promise<SessionRunner> {
+  let runner = packs.get(pack.name);
+  if (!runner) {
+    runner = openSessions(pack.dir, pack.networks, pack.options).then((sessions) => new SessionRunner(sessions));
+    runner.catch(() => packs.delete(pack.name)); // a failed open is tried again next time
+    packs.set(pack.name, runner);
   }
-  packs.set(task.pack, sessions);
+  return runner;
 }
 
 async function run(task: Extract<InferenceTask, { op: "run" }>) {
-  const session = packs.get(task.pack)?.get(task.key);
-  if (!session) throw new Error(`no session for network ${task.key} of pack ${task.pack}`);
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(task.feeds)) feeds[name] = new ort.Tensor(t.type, t.data as never, t.dims);
-  const out = await session.run(feeds);
+  const out = await (await sessionsOf(task.pack)).run(task.key, feeds);
   const wire: Record<string, WireTensor> = {};
   const buffers: ArrayBuffer[] = [];
   for (const [name, t] of Object.entries(out)) {
@@ -57,9 +58,9 @@ async function run(task: Extract<InferenceTask, { op: "run" }>) {
 }
 
 export default async function inference(task: InferenceTask): Promise<unknown> {
-  if (task.op === "open") return open(task);
+  if (task.op === "open") return void (await sessionsOf(task.pack));
   if (task.op === "run") return run(task);
-  const sessions = packs.get(task.pack);
+  const runner = packs.get(task.pack);
   packs.delete(task.pack);
-  await Promise.allSettled([...(sessions?.values() ?? [])].map((s) => s.release()));
+  await (await runner?.catch(() => null))?.close();
 }

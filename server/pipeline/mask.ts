@@ -2,6 +2,7 @@
 import { convertIndexedToRgb } from "fast-png";
 import type { PackClass } from "../pack/schema.ts";
 import { BadImageError } from "./image-errors.ts";
+import { imageFormat } from "./image-header.ts";
 import { decodePngSafely } from "./safe-png.ts";
 
 export { BadImageError };
@@ -163,12 +164,24 @@ function greyscaleProblem(value: number, x: number, y: number, classes: readonly
 }
 
 /**
+ * A greyscale PNG must be 8-bit to hold class ids: any other depth is refused by its header
+ * (IHDR's bit depth and colour type, bytes 24 and 25), before a large one is decoded for nothing
+ * (a 4096 x 4096 16-bit one took a second of the decode worker).
+ */
+function refuseGreyscaleNot8Bit(bytes: Uint8Array): void {
+  if (imageFormat(bytes) !== "png" || bytes.length < 26) return;
+  const depth = bytes[24], colour = bytes[25];
+  if ((colour === 0 || colour === 4) && depth !== 8) throw new BadImageError(`A greyscale class-id PNG must be 8-bit, this one is ${depth}-bit.`);
+}
+
+/**
  * A PNG as a class-id mask of size resolution x resolution. An 8-bit greyscale PNG carries
  * class ids directly; any colour PNG (RGB, RGBA, indexed) is snapped to the pack's palette.
  * A non-square image gives its centre square (as the plugin does with frames), resized
  * nearest-neighbour. Throws BadImageError or ImageTooLargeError with a sentence.
  */
 export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], resolution: number): MaskFromImage {
+  refuseGreyscaleNot8Bit(bytes);
   const png = decodePngSafely(bytes, "The mask image");
   const { width, height, channels, depth } = png;
   let ids: Uint8Array;
@@ -178,7 +191,6 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
     ids = snapToPalette(rgb, rgb.length === width * height * 4 ? 4 : 3, paletteOf(classes));
     source = "palette";
   } else if (channels === 1 || channels === 2) {
-    if (depth !== 8) throw new BadImageError(`A greyscale class-id PNG must be 8-bit, this one is ${depth}-bit.`);
     ids = new Uint8Array(width * height);
     for (let p = 0; p < ids.length; p++) ids[p] = png.data[p * channels];
     source = "class-ids";

@@ -1,5 +1,5 @@
 // A real server in a child process (`phototype serve --port 0`, from source through tsx), for tests
-// and scripts that must watch it from outside: whether it survives, its log, its RSS after GC.
+// and scripts that must watch it from outside: whether it survives, its log, its memory after GC.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,9 +14,7 @@ export interface ChildServer extends Reachable {
   log(): string;
   /** Whether it is still running. */
   alive(): boolean;
-  /** RSS in bytes after two full garbage collections in the server (and its JS heap's share). */
-  rssAfterGc(): Promise<number>;
-  /** The server's whole memory report after GC: rss, heap, external, arrayBuffers. */
+  /** The server's memory after two full garbage collections: rss, heap, external, arrayBuffers. */
   memoryAfterGc(): Promise<Record<"rss" | "heap" | "external" | "arrayBuffers", number>>;
   stop(): Promise<void>;
 }
@@ -63,7 +61,6 @@ export async function startChildServer(args: string[] = [], env: Record<string, 
     secret: started.secret,
     log: () => log,
     alive: () => !exited,
-    rssAfterGc: async () => (await memoryAfterGc()).rss,
     memoryAfterGc,
     async stop() {
       if (exited) return;

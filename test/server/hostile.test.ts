@@ -10,9 +10,10 @@ import { performance } from "node:perf_hooks";
 import { encode } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_UNAUTHORIZED, MAX_SEED, type ErrorMessage } from "../../protocol/index.ts";
+import { loadPacks } from "../../server/pack/registry.ts";
 import { zeroPng } from "./bombs.ts";
 import { startChildServer, type ChildServer } from "./child-server.ts";
-import { authFetch, authHeader, defaultTestPack, faceLayout, openClient, paletteImage, TestClient } from "./helpers.ts";
+import { authFetch, authHeader, defaultTestPack, faceLayout, openClient, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const pack = defaultTestPack();
@@ -75,6 +76,13 @@ describe("images that once took the server down", () => {
       expect(r.ms).toBeLessThan(1000);
       await expectHealthy();
     }
+  });
+
+  it("refuses a 4096 x 4096 16-bit greyscale mask by its header, within 1 s", async () => {
+    const r = await post("/generate", zeroPng(4096, 4096, { colour: 0, depth: 16 }), { "content-type": "image/png" });
+    expect(r.status).toBe(400);
+    expect(r.json!.message).toMatch(/must be 8-bit, this one is 16-bit/);
+    expect(r.ms).toBeLessThan(1000);
   });
 
   it("reads a 2048 x 2048 16-bit RGBA mask (within budget) into a face within a few seconds", async () => {
@@ -279,9 +287,13 @@ describe("what the README says", () => {
 
 describe("memory", () => {
   it("stays flat between 100 and 500 HTTP generates (RSS within 10 %, live JS memory within 2 MiB)", async () => {
+    // The smallest pack: what leaked was each request's own memory, whatever the pack; its
+    // images take a third of the time, so 500 of them fit the suite's time on a small CI machine.
+    const small = [...loadPacks(PACKS_DIR, { log: () => {} }).packs.values()].sort((a, b) => a.manifest.resolution - b.manifest.resolution)[0];
+    const smallLayout = faceLayout(small.manifest.classes, small.manifest.resolution);
     const generate = async (n: number) => {
       for (let i = 0; i < n; i++) {
-        const res = await authFetch(server, `/generate?seed=${i}`, { method: "POST", body: new Uint8Array(layout) });
+        const res = await authFetch(server, `/generate?seed=${i}&pack=${small.name}`, { method: "POST", body: new Uint8Array(smallLayout) });
         await res.arrayBuffer();
         expect(res.status).toBe(200);
       }

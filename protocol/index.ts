@@ -8,4 +8,5 @@ export * from "./client-messages.ts";
 export * from "./server-messages.ts";
 export * from "./http.ts";
 export * from "./parse.ts";
+export * from "./json-shape.ts";
 export * from "./base64.ts";

@@ -4,6 +4,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CancelRequest, ClientMessage, GenerateRequest, InvertRequest } from "./client-messages.ts";
 import { EdgesCondition, ExemplarCondition, MaskCondition, ScribbleCondition, SketchCondition } from "./conditions.ts";
+import { jsonShapeProblem, MESSAGE_SHAPE } from "./json-shape.ts";
 import { MAX_MESSAGE_BYTES, MAX_SEED, MAX_VARIATIONS } from "./limits.ts";
 import { ServerMessage, type ErrorCode } from "./server-messages.ts";
 
@@ -56,6 +57,8 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
   if (text.length > MAX_MESSAGE_BYTES) {
     return { ok: false, code: "message_too_large", message: `Message is larger than ${MAX_MESSAGE_BYTES} bytes.` };
   }
+  const shape = jsonShapeProblem(text, MESSAGE_SHAPE);
+  if (shape) return { ok: false, code: "bad_message", message: `Message is refused unread: ${shape}; no message of the protocol does.` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);

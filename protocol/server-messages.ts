@@ -111,7 +111,7 @@ export const LayoutResult = Type.Object({
 export type LayoutResult = Static<typeof LayoutResult>;
 
 /** Known warning codes: `no_face_drawn` (a mask or scribble with no skin or face parts). */
-export type WarningCode = "no_face_drawn";
+export type WarningCode = "no_face_drawn" | "seeds_wrapped" | "looks_like_photo";
 
 /**
  * Something worth telling the person about a request that still ran. The code is a plain string

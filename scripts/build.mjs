@@ -26,6 +26,16 @@ export const entries = [
     packages: "external",
     sourcemap: true,
   },
+  // The in-process networks run in a worker thread (server/inference-pool.ts loads it beside cli.js).
+  {
+    entryPoints: ["server/inference-worker.ts"],
+    outfile: "dist/server/inference-worker.js",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: true,
+  },
   // Figma plugin main thread: dist/plugin.js (IIFE, ES2017); see scripts/build-plugin.mjs.
   pluginEntry(),
 ];

@@ -2,7 +2,7 @@
 // pair (the pairing code). Usage errors, missing files, unknown packs, bad PNGs and unusable
 // output folders exit 2 with one line on stderr.
 import { randomInt } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -16,7 +16,7 @@ import { isImageError } from "./pipeline/image-errors.ts";
 import { maskFromPng } from "./pipeline/mask.ts";
 import { ensureOutDir, OutDirError } from "./out-dir.ts";
 import { chooseProvider, closePackRuntime, defaultSessionSettings, openPackRuntime, type ProviderPreference } from "./pipeline/runtime.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED } from "../protocol/index.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED, MAX_VARIATIONS } from "../protocol/index.ts";
 import { configDir, loadOrCreateSecret } from "./secret.ts";
 import { ConfigError, DEFAULT_PACKS_DIR, startServer } from "./server.ts";
 import { SERVER_VERSION } from "./version.ts";
@@ -34,6 +34,33 @@ function outDir(dir: string): string {
 }
 
 const env = process.env;
+
+/** Largest mask file the CLI reads: far above any mask PNG, far below what reading could hurt. */
+const MAX_MASK_FILE_BYTES = 32 * 1024 * 1024;
+
+/** The mask file's bytes, read with a cap: a folder, a device like /dev/zero or a huge file is one line. */
+function readMaskFile(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(resolve(path), "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === "ENOENT" ? `mask file ${path} not found` : `cannot read mask file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    if (fstatSync(fd).isDirectory()) throw new UsageError(`--mask ${path} is a folder; give a PNG file`);
+    const buffer = Buffer.alloc(MAX_MASK_FILE_BYTES + 1);
+    let size = 0;
+    for (let n; size < buffer.length && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
+    if (size > MAX_MASK_FILE_BYTES) throw new UsageError(`mask file ${path} is larger than ${MAX_MASK_FILE_BYTES >> 20} MiB; a mask PNG is far smaller`);
+    return new Uint8Array(buffer.buffer, 0, size);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read mask file ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** --packs, else $PHOTOTYPE_PACKS, else models/packs here, else the one beside this install. */
 function packsDir(flag: string | undefined): string {
@@ -77,6 +104,7 @@ program
   .option("--token <token>", "secret every request must carry instead of the stored pairing code (or $PHOTOTYPE_TOKEN)", env.PHOTOTYPE_TOKEN)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS; default models/packs)")
   .option("--default-pack <name>", "pack used when a request names none (or $PHOTOTYPE_DEFAULT_PACK)", env.PHOTOTYPE_DEFAULT_PACK)
+  .option("--pack <name>", "the same as --default-pack, named as generate names it")
   .option("--timeout <seconds>", "per-request timeout", int("timeout", 1, 3600), 60)
   .option("--max-waiting <n>", "requests that may wait in the queue", int("max-waiting", 1, 10000), 32)
   .option("--max-batch <n>", "images that waiting requests of one pack may share in one run (1: one request at a time)", int("max-batch", 1, 64), 8)
@@ -95,7 +123,7 @@ program
         host: o.host,
         token: o.token || undefined,
         packsDir: packsDir(o.packs),
-        defaultPack: o.defaultPack,
+        defaultPack: o.pack ?? o.defaultPack,
         provider: o.provider as ProviderPreference,
         queue: { timeoutMs: o.timeout * 1000, maxWaiting: o.maxWaiting, maxBatch: o.maxBatch, ...(o.concurrency ? { concurrency: o.concurrency } : {}) },
         remote: engine ? { url: engine, timeoutMs: o.engineTimeout * 1000, token: o.engineToken || undefined } : undefined,
@@ -118,7 +146,7 @@ program
   .description("generate photos from a mask PNG, in this process")
   .requiredOption("--mask <file>", "8-bit greyscale class-id PNG, or a PNG in the pack's palette colours (a non-square one gives its centre square)")
   .option("--seed <n>", `first seed, 0 to ${MAX_SEED}; variation i uses seed + i (default: a random seed, printed)`, int("seed", 0, MAX_SEED))
-  .option("-n, --variations <n>", "how many images, 1 to 10000", int("variations", 1, 10000), 1)
+  .option("-n, --variations <n>", `how many images, 1 to ${MAX_VARIATIONS} (the server's limit too; another --seed gives more)`, int("variations", 1, MAX_VARIATIONS), 1)
   .option("--out <dir>", "output folder, made if missing", ".")
   .option("--pack <name>", "pack (default: $PHOTOTYPE_DEFAULT_PACK, else faces-128, else the first pack found)", env.PHOTOTYPE_DEFAULT_PACK)
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
@@ -126,8 +154,7 @@ program
   .option("--batch <n>", "images per network run", int("batch", 1, 64), 8)
   .addOption(providerOption())
   .action(async (o) => {
-    const maskPath = resolve(o.mask);
-    if (!existsSync(maskPath)) throw new UsageError(`mask file ${o.mask} not found`);
+    const maskBytes = readMaskFile(o.mask);
     const out = outDir(o.out); // before any work: a bad folder is said at once
     const registry = loadPacks(packsDir(o.packs), { log: (line) => process.stderr.write(`${line}\n`) });
     const name: string | null = o.pack ?? chooseDefaultPack(registry.packs.keys()).name;
@@ -138,12 +165,13 @@ program
     }
     let read;
     try {
-      read = maskFromPng(readFileSync(maskPath), pack.manifest.classes, pack.manifest.resolution);
+      read = maskFromPng(maskBytes, pack.manifest.classes, pack.manifest.resolution);
     } catch (e) {
       if (isImageError(e)) throw new UsageError(`${o.mask}: ${e.message}`);
       throw e;
     }
     if (read.note) process.stderr.write(`note: ${read.note}\n`);
+    if (read.warning) process.stderr.write(`warning: ${read.warning}\n`);
     const noFace = drawnFaceProblem(read.mask, faceClassIds(pack.manifest.classes));
     if (noFace) process.stderr.write(`warning: ${noFace}\n`);
 
@@ -152,6 +180,7 @@ program
     const seed: number = o.seed ?? randomInt(0, MAX_SEED + 1);
     const total: number = o.variations;
     process.stderr.write(`${pack.name} (${pack.manifest.resolution} px, ${read.source} mask) on ${choice.provider}, seeds ${seed}..${(seed + total - 1) % (MAX_SEED + 1)}\n`);
+    if (seed + total - 1 > MAX_SEED) process.stderr.write(`warning: seeds go up to ${MAX_SEED}, then start again at 0\n`);
     const bar = new cliProgress.SingleBar({ format: "{bar} {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     const written: string[] = [];

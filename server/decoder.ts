@@ -2,15 +2,14 @@
 // a bomb is refused without waking a thread; a PNG within budget goes to a worker thread
 // (decode-worker.ts, through piscina) with a time bound: a worker past it is terminated and
 // replaced, and the request is answered `timeout`.
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import type { DecodeAnswer, DecodeTask } from "./decode-worker.ts";
 import type { PackClass } from "./pack/schema.ts";
 import { isImageError } from "./pipeline/image-errors.ts";
 import { checkImageBudget } from "./pipeline/image-header.ts";
 import { BadImageError, type MaskFromImage } from "./pipeline/mask.ts";
+import { workerFile } from "./worker-file.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
 import type { ErrorCode } from "../protocol/index.ts";
 
@@ -34,14 +33,6 @@ export interface ImageDecoder {
   close(): Promise<void>;
 }
 
-/** The worker's file: built JavaScript beside this bundle, or TypeScript through tsx from source. */
-function workerFile(): { filename: string; execArgv: string[] } {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return { filename: new URL("./decode-worker.js", here).href, execArgv: [] };
-  const tsx = pathToFileURL(createRequire(here).resolve("tsx")).href;
-  return { filename: new URL("./decode-worker.ts", here).href, execArgv: ["--import", tsx] };
-}
-
 /** The budget check, on this thread: refused at once, or null to go on to the worker. */
 function refusedByHeader(bytes: Uint8Array, what: string): Extract<Decoded<never>, { ok: false }> | null {
   try {
@@ -58,7 +49,7 @@ export function createImageDecoder(options: DecoderOptions = {}): ImageDecoder {
   const timeoutMs = options.timeoutMs ?? DECODE_TIMEOUT_MS;
   const threads = options.threads ?? Math.max(1, Math.min(2, Math.floor(availableParallelism() / 4)));
   const pool = new Piscina<DecodeTask, DecodeAnswer>({
-    ...workerFile(),
+    ...workerFile("decode-worker", import.meta.url),
     minThreads: threads,
     maxThreads: threads,
     maxQueue: options.maxQueue ?? 32,

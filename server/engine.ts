@@ -12,6 +12,7 @@ import { createPreparer } from "./prepare.ts";
 import { generate, GenerationAborted, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
 import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
 import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
+import { createInferencePool } from "./inference-pool.ts";
 import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
 import { EngineClient } from "./engine-client/client.ts";
 import { engineProblem, engineStatus, EngineRunner, type RemoteEngineStatus } from "./engine-client/runner.ts";
@@ -139,6 +140,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       ? await chooseProvider(options.provider ?? "auto", join(first.dir, first.manifest.networks.mapping.file))
       : { provider: "cpu", note: "no packs loaded" };
   const settings = { ...defaultSessionSettings(provider.provider), ...options.session };
+  // In-process, the networks run in a worker thread so that no run stalls the event loop.
+  const inference = client ? null : await createInferencePool();
 
   const runtimes = new Map<string, PackRuntime>();
   for (const pack of [...registry.packs.values()]) {
@@ -153,7 +156,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         if (problem) log.warn(`pack ${pack.name}: the engine at ${client.url} cannot serve it yet (${problem}); its requests fail with engine_unavailable until it can`);
         warm &&= !problem;
       } else {
-        rt = await openPackRuntime(pack, settings);
+        rt = await openPackRuntime(pack, settings, inference!);
       }
       if (warm) {
         const R = pack.manifest.resolution;
@@ -254,6 +257,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const close = async () => {
     queue.close();
     await Promise.all([...runtimes.values()].map(closePackRuntime));
+    await inference?.close();
     await decoder.close();
   };
 

@@ -3,14 +3,16 @@
 // decoded by the engine's decode worker (header budget first), never on the event loop.
 import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
-import { imageFormat } from "./pipeline/image-header.ts";
-import { base64ToBytes, HttpGenerateBody, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
+import { imageFormat, otherImageKind } from "./pipeline/image-header.ts";
+import { base64ToBytes, HttpGenerateBody, jsonShapeProblem, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
 import type { Engine, JobRequest } from "./engine.ts";
 
 export interface HttpGenerateInput {
   request: JobRequest;
   format: "png" | "json";
   note?: string;
+  /** A PNG mask that looks like a photo (mask.ts), said with the answer. */
+  warning?: string;
 }
 
 type Result = { ok: true; value: HttpGenerateInput } | { ok: false; code: ErrorCode; message: string };
@@ -33,7 +35,18 @@ function numParam(query: URLSearchParams, name: string, min: number, max: number
   return n;
 }
 
+/** The query parameters POST /generate reads; any other is refused, so a typo (`?n=4`) is not silently ignored. */
+export const GENERATE_PARAMS = ["seed", "variations", "truncation", "width", "height", "format", "pack"];
+
 export async function readGenerateInput(engine: Engine, body: Uint8Array, contentType: string, query: URLSearchParams, requestId: string): Promise<Result> {
+  const unknown = [...new Set(query.keys())].filter((k) => !GENERATE_PARAMS.includes(k));
+  if (unknown.length) {
+    const hint = unknown.includes("n") ? " (the number of images is variations)" : "";
+    return bad("bad_message", `Unknown query parameter ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}${hint}; POST /generate takes ${GENERATE_PARAMS.join(", ")}.`);
+  }
+  if (body.length === 0) return bad("bad_message", "The request body is empty; send the mask as a PNG, as raw class-id bytes, or as JSON.");
+  const other = otherImageKind(body);
+  if (other) return bad("bad_image", `The mask is ${other}; send it as PNG (the plugin exports PNG), or as raw class-id bytes.`);
   const params = {
     seed: intParam(query, "seed", 0, MAX_SEED),
     variations: intParam(query, "variations", 1, MAX_VARIATIONS),
@@ -50,9 +63,13 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
   // A JPEG body goes the image way too: refused by its header (size, then format), never as raw bytes.
   const isImage = imageFormat(body) !== null;
   if (!isImage && /json/i.test(contentType)) {
+    const text = new TextDecoder().decode(body);
+    // A JSON mask is one number a pixel (at most 4096 x 4096, within the 2 MiB body), nested 2 deep.
+    const shape = jsonShapeProblem(text, { maxDepth: 8, maxItems: body.length });
+    if (shape) return bad("bad_json", `The JSON body is refused unread: ${shape}.`);
     let raw: unknown;
     try {
-      raw = JSON.parse(new TextDecoder().decode(body));
+      raw = JSON.parse(text);
     } catch {
       return bad("bad_json", "The request body is not valid JSON.");
     }
@@ -76,12 +93,14 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
   let condition: JobRequest["condition"] | undefined;
   let width = R, height = R;
   let note: string | undefined;
+  let warning: string | undefined;
   const pngBytes = isImage ? body : json.png !== undefined ? base64ToBytes(json.png) : undefined;
   if (pngBytes) {
     const read = await engine.decoder.mask(pngBytes, rt.pack.manifest.classes, R);
     if (!read.ok) return bad(read.code, read.message);
     mask = read.value.mask;
     note = read.value.note;
+    warning = read.value.warning;
   } else if (json.condition) {
     const c = json.condition;
     condition =
@@ -121,6 +140,7 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
       },
       format: json.format ?? (queryFormat as "png" | "json" | null) ?? "png",
       note,
+      warning,
     },
   };
 }

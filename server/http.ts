@@ -1,14 +1,12 @@
 // HTTP routes (Hono): GET /health, GET /packs, POST /generate. The WebSocket lives in ws/.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { decode as decodePng } from "fast-png";
 import type { Engine, JobResult } from "./engine.ts";
 import { readGenerateInput } from "./http-input.ts";
-import { encodeRgbaPng } from "./pipeline/image.ts";
+import { encodeRgbaPng, rgbaOfPng } from "./pipeline/image.ts";
 import type { Logger } from "./log.ts";
 import {
   bytesToBase64,
@@ -22,7 +20,7 @@ import {
   type PacksResponse,
 } from "../protocol/index.ts";
 import type { Outcome } from "./queue.ts";
-import { isAllowedHost, isAllowedOrigin, NEEDS_CODE, WHERE_THE_CODE_IS, WRONG_CODE, type AccessGate } from "./security.ts";
+import { isAllowedHost, isAllowedOrigin, tokenFrom, WHERE_THE_CODE_IS, type AccessGate } from "./security.ts";
 
 export interface HttpContext {
   engine: Engine;
@@ -89,20 +87,23 @@ const originGuard: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-/** While too many wrong codes were tried, no code is checked (guess-limit.ts). */
-const lockout = (gate: AccessGate): MiddlewareHandler => async (c, next) => {
-  const locked = c.req.header("authorization") ? gate.locked() : null;
-  if (locked && !locked.ok) return errorJson(c, locked.code, locked.message);
+/**
+ * The pairing code on every request: `Authorization: Bearer CODE`, typed any way a person types
+ * it (spaces, case, dashes: security.ts normalises). Not hono's bearerAuth, whose token syntax
+ * refuses a spaced code; the WebSocket upgrade reads the header with the same tokenFrom.
+ */
+const pairingCode = (gate: AccessGate): MiddlewareHandler => async (c, next) => {
+  const header = c.req.header("authorization");
+  if (header !== undefined && !/^Bearer\s+\S/i.test(header)) {
+    return errorJson(c, "unauthorized", `Send the code as Authorization: Bearer CODE. ${WHERE_THE_CODE_IS}`);
+  }
+  const verdict = gate.check(header === undefined ? undefined : tokenFrom(header, "/"));
+  if (!verdict.ok) {
+    if (verdict.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="phototype"');
+    return errorJson(c, verdict.code, verdict.message);
+  }
   await next();
 };
-
-const pairingCode = (gate: AccessGate) =>
-  bearerAuth({
-    verifyToken: (token) => gate.check(token).ok,
-    noAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", NEEDS_CODE) },
-    invalidAuthenticationHeader: { message: (c) => errorJson(c, "unauthorized", `Send the code as Authorization: Bearer CODE. ${WHERE_THE_CODE_IS}`) },
-    invalidToken: { message: (c) => errorJson(c, "unauthorized", WRONG_CODE) },
-  });
 
 type GenerateResult = Extract<JobResult, { kind: "generate" }>;
 
@@ -113,7 +114,7 @@ function stripPng(result: GenerateResult): Uint8Array {
   const n = result.images.length;
   const out = new Uint8Array(w * n * h * 4);
   result.images.forEach((img, i) => {
-    const rgba = decodePng(img.png).data as Uint8Array;
+    const rgba = rgbaOfPng(img.png, w, h);
     for (let y = 0; y < h; y++) out.set(rgba.subarray(y * w * 4, (y + 1) * w * 4), (y * w * n + i * w) * 4);
   });
   return encodeRgbaPng(out, w * n, h);
@@ -133,7 +134,6 @@ export function createHttpApp(ctx: HttpContext): Hono {
       exposeHeaders: ["X-Phototype-Seeds", "X-Phototype-Timings", "X-Phototype-Note", "X-Phototype-Warning"],
       maxAge: 600,
     }),
-    lockout(ctx.gate),
     pairingCode(ctx.gate),
   );
 
@@ -178,17 +178,21 @@ export function createHttpApp(ctx: HttpContext): Hono {
       const prepared = await engine.prepare(input.value.request);
       if (!prepared.ok) return errorJson(c, prepared.code, prepared.message);
 
+      // A script that gives up should not keep the CPU busy.
+      const signal = c.req.raw.signal;
+      const onAbort = () => engine.queue.cancel(clientId, clientId);
       const outcome = await new Promise<Outcome<JobResult> | { ok: false; code: ErrorCode; message: string }>((resolve) => {
         const submitted = engine.queue.submit({ clientId, requestId: clientId, mode: "final", payload: prepared.value }, { settled: resolve });
         if (!submitted.ok) resolve(submitted);
-        // A script that gives up should not keep the CPU busy.
-        c.req.raw.signal.addEventListener("abort", () => engine.queue.cancel(clientId, clientId), { once: true });
+        signal.addEventListener("abort", onAbort, { once: true });
       });
+      signal.removeEventListener("abort", onAbort);
       if (!outcome.ok) return errorJson(c, outcome.code, outcome.message);
       if (outcome.result.kind !== "generate") throw new Error("POST /generate ran a job that is not a generation");
       const result = outcome.result;
       const note = input.value.note;
-      const warnings = prepared.value.warnings;
+      const fromImage = input.value.warning ? [{ code: "looks_like_photo", message: input.value.warning }] : [];
+      const warnings = [...fromImage, ...(prepared.value.warnings ?? [])];
       const wantsJson = input.value.format === "json" || (!new URL(c.req.url).searchParams.has("format") && /application\/json/.test(c.req.header("accept") ?? ""));
       if (wantsJson) {
         return c.json<HttpGenerateResponse>({
@@ -198,14 +202,14 @@ export function createHttpApp(ctx: HttpContext): Hono {
           images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png) })),
           timings: result.timings,
           ...(note ? { note } : {}),
-          ...(warnings ? { warnings } : {}),
+          ...(warnings.length ? { warnings } : {}),
         });
       }
       c.header("Content-Type", "image/png");
       c.header("X-Phototype-Seeds", result.images.map((i) => i.seed).join(","));
       c.header("X-Phototype-Timings", JSON.stringify(result.timings));
       if (note) c.header("X-Phototype-Note", note);
-      if (warnings) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));
+      if (warnings.length) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));
       const png = stripPng(result);
       return c.body(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer, 200);
     },
@@ -213,7 +217,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
 
   app.notFound((c) => errorJson(c, "not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}; try GET /health, GET /packs or POST /generate.`));
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse(); // bearer-auth's refusals, already our error JSON
+    if (err instanceof HTTPException) return err.getResponse();
     ctx.log.error(`http ${c.req.method} ${new URL(c.req.url).pathname} failed: ${err.message}`);
     return errorJson(c, "internal", "The server failed on this request; see its log.");
   });

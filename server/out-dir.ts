@@ -1,8 +1,8 @@
 // The CLI's --out folder, made and checked before any work starts, with one sentence when it
 // cannot be used. Levels are created one at a time: Node's recursive mkdir loops forever on
 // paths like /proc/nope (mkdir there keeps answering ENOENT under an existing parent).
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 export class OutDirError extends Error {}
 
@@ -51,10 +51,14 @@ export function ensureOutDir(dir: string): string {
       throw new OutDirError(`cannot create ${level}: ${reason(e)}`);
     }
   }
+  // A real file, made and removed: W_OK says yes for root in /proc, where no file can be made.
+  const probe = join(target, `.phototype-write-test-${process.pid}`);
   try {
-    accessSync(target, constants.W_OK);
-  } catch {
-    throw new OutDirError(`no permission to write in ${target}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "this location cannot hold files" : reason(e);
+    throw new OutDirError(`cannot write files in ${target}: ${why}`);
   }
   return target;
 }

@@ -3,7 +3,7 @@
 // Never throws or rejects; answers at once unless a photo must be decoded, so requests without
 // photos keep their message order.
 import { performance } from "node:perf_hooks";
-import { NO_STROKE, type ErrorCode, type Parsed, type Warning } from "../protocol/index.ts";
+import { MAX_SEED, NO_STROKE, type ErrorCode, type Parsed, type Warning } from "../protocol/index.ts";
 import type { ImageDecoder } from "./decoder.ts";
 import type { InvertJobRequest, Job, JobRequest, RawCondition } from "./engine.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
@@ -108,6 +108,10 @@ export function createPreparer(runtimes: ReadonlyMap<string, PackRuntime>, defau
       restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
     }
     const warnings: Warning[] = [];
+    if (r.seed + r.variations - 1 > MAX_SEED) {
+      const last = r.seed + r.variations - 1 - (MAX_SEED + 1);
+      warnings.push({ code: "seeds_wrapped", message: `Seeds go up to ${MAX_SEED} and then start again at 0: these variations use seeds ${r.seed} to ${MAX_SEED}, then 0 to ${last}.` });
+    }
     const job = (condition: GenerateInput["condition"], source: GenerateInput["source"], decodeMs?: number): Parsed<Job> => ({
       ok: true,
       value: {

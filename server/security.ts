@@ -83,30 +83,28 @@ export const WRONG_CODE = `That pairing code is wrong. ${WHERE_THE_CODE_IS}`;
 
 export type Verdict = { ok: true } | { ok: false; code: "unauthorized" | "rate_limited"; message: string };
 
-/** The one decision on a code, shared by HTTP and the WebSocket, with the wrong-guess limit. */
+/**
+ * The one decision on a code, shared by HTTP and the WebSocket. The right code always passes;
+ * wrong ones are counted (guess-limit.ts) and, once there are too many, refused as rate_limited
+ * with a warning in the log.
+ */
 export class AccessGate {
   constructor(
     private readonly secret: string,
     readonly limit: GuessLimit = new GuessLimit(),
+    private readonly warn: (line: string) => void = () => {},
   ) {}
-
-  /** Refusal while locked out, or null. Nothing is compared while locked. */
-  locked(): Verdict | null {
-    const ms = this.limit.lockedFor();
-    if (ms === 0) return null;
-    return {
-      ok: false,
-      code: "rate_limited",
-      message: `Too many wrong pairing codes were tried in the last minute (a web page may be guessing), so none is checked for ${Math.ceil(ms / 1000)} s. Close unknown pages and try again then.`,
-    };
-  }
 
   check(given: string | undefined): Verdict {
     if (!given) return { ok: false, code: "unauthorized", message: NEEDS_CODE };
-    const locked = this.locked();
-    if (locked) return locked;
     if (codeMatches(this.secret, given)) return { ok: true };
-    this.limit.recordWrong();
-    return { ok: false, code: "unauthorized", message: WRONG_CODE };
+    const state = this.limit.recordWrong();
+    if (state === "started") this.warn("many wrong pairing codes in the last minute: a web page or program may be guessing; the right code still works");
+    if (state !== "limited") return { ok: false, code: "unauthorized", message: WRONG_CODE };
+    return {
+      ok: false,
+      code: "rate_limited",
+      message: `Too many wrong pairing codes were tried in the last minute (a web page may be guessing), so wrong codes are refused for ${Math.ceil(this.limit.limitedFor() / 1000)} s; the right code still works. ${WHERE_THE_CODE_IS}`,
+    };
   }
 }

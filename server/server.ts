@@ -79,7 +79,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   let clients = 0;
   const nextClientId = (prefix: string) => `${prefix}-${++clients}`;
   let listeningPort = 0;
-  const shared = { engine, gate: new AccessGate(secret), hostNames: hostNamesFor(host), port: () => listeningPort, version: SERVER_VERSION, log, nextClientId };
+  const shared = { engine, gate: new AccessGate(secret, undefined, (line) => log.warn(line)), hostNames: hostNamesFor(host), port: () => listeningPort, version: SERVER_VERSION, log, nextClientId };
   const app = createHttpApp({ ...shared, startedAt: Date.now() });
   const http = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   const ws = attachWebSocket(http, { ...shared, heartbeatMs: options.heartbeatMs });

@@ -47,6 +47,7 @@ export function checkServerUrl(url: string): string | null {
 /** Said when a server refuses our pairing code (error "unauthorized", then close CLOSE_UNAUTHORIZED). */
 export const UNAUTHORIZED_REASON = "The server needs its pairing code.";
 export const WRONG_CODE_REASON = "The pairing code saved in the plugin is not this server's.";
+const WRONG_CODE_WHILE_GUESSED = `${WRONG_CODE_REASON} Something is also trying many wrong codes on this server: close web pages you do not know.`;
 
 function closeReason(ev: CloseEvent): string {
   if (ev.code === 1009) return "The last request was too large for the server.";
@@ -140,10 +141,11 @@ export class ServerConnection {
       }
       const msg = parsed.value;
       if (!welcomed && msg.type === "error" && (msg.code === "unauthorized" || msg.code === "rate_limited")) {
-        // The close that follows carries no more than this. A lock-out after wrong guesses is
-        // waited out; a missing or wrong code needs the person.
-        needsCode = msg.code === "unauthorized";
-        refused = needsCode ? (this.options.token ? WRONG_CODE_REASON : UNAUTHORIZED_REASON) : msg.message;
+        // The close that follows carries no more than this. Either way the code needs the person:
+        // the server never refuses the right code, so rate_limited means ours is wrong too (and
+        // something else is guessing); waiting it out would never connect.
+        needsCode = true;
+        refused = !this.options.token ? UNAUTHORIZED_REASON : msg.code === "rate_limited" ? WRONG_CODE_WHILE_GUESSED : WRONG_CODE_REASON;
         return;
       }
       if (msg.type === "welcome") {

@@ -2,6 +2,7 @@
 import { convertIndexedToRgb } from "fast-png";
 import type { PackClass } from "../pack/schema.ts";
 import { BadImageError } from "./image-errors.ts";
+import { imageFormat } from "./image-header.ts";
 import { decodePngSafely } from "./safe-png.ts";
 
 export { BadImageError };
@@ -95,6 +96,41 @@ export interface MaskFromImage {
   source: "class-ids" | "palette";
   /** Set when the image was resized to the pack's resolution, for the person to see. */
   note?: string;
+  /** Set when a colour image looks like a photo, not shapes in the palette's colours. */
+  warning?: string;
+}
+
+/** Farther than this (squared RGB distance) from every palette colour, a pixel is no palette colour. */
+const OFF_PALETTE_DISTANCE2 = 48 * 48;
+
+/**
+ * Share of opaque pixels far from every palette colour. Flat shapes stay near their colours (only
+ * anti-aliased edges stray); a photo strays almost everywhere.
+ */
+export function offPaletteShare(pixels: ArrayLike<number>, channels: 3 | 4, palette: Palette): number {
+  const count = Math.floor(pixels.length / channels);
+  const k = palette.ids.length;
+  let opaque = 0, off = 0;
+  for (let p = 0; p < count; p++) {
+    const o = p * channels;
+    if (channels === 4 && pixels[o + 3] < 128) continue;
+    opaque++;
+    let best = Infinity;
+    for (let c = 0; c < k && best > OFF_PALETTE_DISTANCE2; c++) {
+      const dr = pixels[o] - palette.rgb[c * 3], dg = pixels[o + 1] - palette.rgb[c * 3 + 1], db = pixels[o + 2] - palette.rgb[c * 3 + 2];
+      best = Math.min(best, dr * dr + dg * dg + db * db);
+    }
+    if (best > OFF_PALETTE_DISTANCE2) off++;
+  }
+  return opaque ? off / opaque : 0;
+}
+
+function photoWarning(share: number): string | undefined {
+  if (share < 0.5) return undefined;
+  return (
+    `${Math.round(share * 100)}% of this image's pixels are far from every colour of the pack's palette: it looks like a photo, not a mask. ` +
+    "Each pixel was given the nearest class; to use a photo, ask for its layout (edges or exemplar) instead."
+  );
 }
 
 /** The largest centred square of one-byte-a-pixel data (the rule the plugin uses for frames). */
@@ -128,12 +164,24 @@ function greyscaleProblem(value: number, x: number, y: number, classes: readonly
 }
 
 /**
+ * A greyscale PNG must be 8-bit to hold class ids: any other depth is refused by its header
+ * (IHDR's bit depth and colour type, bytes 24 and 25), before a large one is decoded for nothing
+ * (a 4096 x 4096 16-bit one took a second of the decode worker).
+ */
+function refuseGreyscaleNot8Bit(bytes: Uint8Array): void {
+  if (imageFormat(bytes) !== "png" || bytes.length < 26) return;
+  const depth = bytes[24], colour = bytes[25];
+  if ((colour === 0 || colour === 4) && depth !== 8) throw new BadImageError(`A greyscale class-id PNG must be 8-bit, this one is ${depth}-bit.`);
+}
+
+/**
  * A PNG as a class-id mask of size resolution x resolution. An 8-bit greyscale PNG carries
  * class ids directly; any colour PNG (RGB, RGBA, indexed) is snapped to the pack's palette.
  * A non-square image gives its centre square (as the plugin does with frames), resized
  * nearest-neighbour. Throws BadImageError or ImageTooLargeError with a sentence.
  */
 export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], resolution: number): MaskFromImage {
+  refuseGreyscaleNot8Bit(bytes);
   const png = decodePngSafely(bytes, "The mask image");
   const { width, height, channels, depth } = png;
   let ids: Uint8Array;
@@ -143,27 +191,64 @@ export function maskFromPng(bytes: Uint8Array, classes: readonly PackClass[], re
     ids = snapToPalette(rgb, rgb.length === width * height * 4 ? 4 : 3, paletteOf(classes));
     source = "palette";
   } else if (channels === 1 || channels === 2) {
-    if (depth !== 8) throw new BadImageError(`A greyscale class-id PNG must be 8-bit, this one is ${depth}-bit.`);
     ids = new Uint8Array(width * height);
     for (let p = 0; p < ids.length; p++) ids[p] = png.data[p * channels];
     source = "class-ids";
     const bad = firstInvalidClassId(ids, validClassIds(classes));
     if (bad >= 0) throw new BadImageError(greyscaleProblem(ids[bad], bad % width, Math.floor(bad / width), classes));
   } else if (channels === 3 || channels === 4) {
-    const data = depth === 16 ? Uint8Array.from(png.data, (v) => v >> 8) : png.data;
     if (depth !== 8 && depth !== 16) throw new BadImageError(`Unsupported PNG bit depth ${depth}.`);
-    ids = snapToPalette(data, channels, paletteOf(classes));
-    source = "palette";
+    // Only the pixels the pack-sized mask keeps are read and snapped (nearest neighbour picks
+    // them), so a 4096 x 4096 16-bit export costs R x R lookups, not 16.8 million.
+    const picked = centreSquareSamples(png.data, width, height, channels, depth, resolution);
+    const palette = paletteOf(classes);
+    ids = snapToPalette(picked, channels, palette);
+    const warning = photoWarning(offPaletteShare(picked, channels, palette));
+    return { mask: ids, source: "palette", note: resizeNotes(width, height, resolution), ...(warning ? { warning } : {}) };
   } else {
     throw new BadImageError(`Unsupported PNG layout (${channels} channels).`);
   }
-  const notes: string[] = [];
   const square = centreSquareBytes(ids, width, height);
-  if (width !== height) notes.push(`used the centre ${square.side}x${square.side} square of the ${width}x${height} mask`);
   ids = square.data;
-  if (square.side !== resolution) {
-    ids = resizeNearest(ids, square.side, square.side, resolution, resolution);
-    notes.push(`resized the mask from ${square.side}x${square.side} to ${resolution}x${resolution} (nearest neighbour)`);
+  if (square.side !== resolution) ids = resizeNearest(ids, square.side, square.side, resolution, resolution);
+  return { mask: ids, source, note: resizeNotes(width, height, resolution) };
+}
+
+/** What was done to fit a width x height image to the pack: centre square, then resize. */
+function resizeNotes(width: number, height: number, resolution: number): string | undefined {
+  const side = Math.min(width, height);
+  const notes: string[] = [];
+  if (width !== height) notes.push(`used the centre ${side}x${side} square of the ${width}x${height} mask`);
+  if (side !== resolution) notes.push(`resized the mask from ${side}x${side} to ${resolution}x${resolution} (nearest neighbour)`);
+  return notes.length ? notes.join("; ") : undefined;
+}
+
+/**
+ * The pixels of the centre square, resized nearest-neighbour to resolution x resolution, as
+ * 8-bit samples (`channels` a pixel; 16-bit samples keep their high byte). The same pixels
+ * centreSquareBytes then resizeNearest would pick.
+ */
+export function centreSquareSamples(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  depth: 8 | 16,
+  resolution: number,
+): Uint8Array {
+  const side = Math.min(width, height);
+  const x0 = Math.floor((width - side) / 2);
+  const y0 = Math.floor((height - side) / 2);
+  const shift = depth === 16 ? 8 : 0;
+  const out = new Uint8Array(resolution * resolution * channels);
+  for (let y = 0; y < resolution; y++) {
+    const sy = y0 + Math.min(side - 1, Math.floor(((y + 0.5) * side) / resolution));
+    for (let x = 0; x < resolution; x++) {
+      const sx = x0 + Math.min(side - 1, Math.floor(((x + 0.5) * side) / resolution));
+      const from = (sy * width + sx) * channels;
+      const to = (y * resolution + x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = data[from + c] >> shift;
+    }
   }
-  return { mask: ids, source, note: notes.length ? notes.join("; ") : undefined };
+  return out;
 }

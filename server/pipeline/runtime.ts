@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { LoadedPack } from "../pack/registry.ts";
+import type { NetworkFile } from "../pack/schema.ts";
 import { SessionRunner, type NetworkRunner } from "./runner.ts";
 
 export type ProviderName = "cpu" | "cuda";
@@ -82,13 +83,25 @@ export interface PackRuntime {
   runner: NetworkRunner;
 }
 
-/** Opens a session per network and checks its real inputs/outputs against pack.json. */
-export async function openPackRuntime(pack: LoadedPack, settings: SessionSettings): Promise<PackRuntime> {
+/** Where sessions can be opened off this thread (inference-pool.ts); the server passes one. */
+export interface SessionHost {
+  open(pack: LoadedPack, options: ort.InferenceSession.SessionOptions): Promise<NetworkRunner>;
+}
+
+/** A pack's networks as pack.json lists them: enough to open and check their sessions. */
+export type NetworkFiles = Record<string, Pick<NetworkFile, "file" | "inputs" | "outputs">>;
+
+/**
+ * A session per network, each checked against pack.json's inputs and outputs; if one fails, those
+ * already open are released and the error says which network and why.
+ */
+export async function openSessions(dir: string, networks: NetworkFiles, options: ort.InferenceSession.SessionOptions): Promise<Map<string, ort.InferenceSession>> {
   const sessions = new Map<string, ort.InferenceSession>();
-  const options = sessionOptions(settings);
   try {
-    for (const [key, net] of Object.entries(pack.manifest.networks)) {
-      const session = await ort.InferenceSession.create(join(pack.dir, net.file), options);
+    for (const [key, net] of Object.entries(networks)) {
+      const session = await ort.InferenceSession.create(join(dir, net.file), options).catch((e: Error) => {
+        throw new Error(`network ${key} (${net.file}) did not load: ${e.message}`);
+      });
       sessions.set(key, session);
       const want = (specs: { name: string }[]) => specs.map((s) => s.name).sort().join(",");
       const inputs = [...session.inputNames].sort().join(",");
@@ -100,7 +113,17 @@ export async function openPackRuntime(pack: LoadedPack, settings: SessionSetting
     await Promise.allSettled([...sessions.values()].map((s) => s.release()));
     throw e;
   }
-  return { pack, settings, runner: new SessionRunner(sessions) };
+  return sessions;
+}
+
+/**
+ * The pack's checked sessions (openSessions): in `host`'s worker thread when given (the server,
+ * whose event loop must stay free), else on this thread (the CLI, scripts).
+ */
+export async function openPackRuntime(pack: LoadedPack, settings: SessionSettings, host?: SessionHost): Promise<PackRuntime> {
+  const options = sessionOptions(settings);
+  const runner = host ? await host.open(pack, options) : new SessionRunner(await openSessions(pack.dir, pack.manifest.networks, options));
+  return { pack, settings, runner };
 }
 
 export async function closePackRuntime(rt: PackRuntime): Promise<void> {

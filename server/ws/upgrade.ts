@@ -42,7 +42,7 @@ export function upgradeHandler(wss: WebSocketServer, rules: UpgradeRules) {
       // A browser cannot read a refused handshake's status (the page only sees a close, 1006), so
       // the socket is opened, told why in one error message, and closed with CLOSE_UNAUTHORIZED.
       // Nothing else is read from it.
-      log.warn(`ws refused: ${verdict.code === "rate_limited" ? "locked after too many wrong pairing codes" : "missing or wrong pairing code"}`);
+      if (verdict.code === "unauthorized") log.warn("ws refused: missing or wrong pairing code"); // while limited the gate has warned once
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const refusal: ServerMessage = { type: "error", code: verdict.code, message: verdict.message };
         ws.send(JSON.stringify(refusal), () => ws.close(CLOSE_UNAUTHORIZED, verdict.code));

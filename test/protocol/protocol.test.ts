@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, parseClientMessage, parseServerMessage } from "../../protocol/index.ts";
+import { base64ToBytes, base64ToBytesPortable, bytesToBase64, bytesToBase64Portable, jsonShapeProblem, parseClientMessage, parseServerMessage } from "../../protocol/index.ts";
 
 describe("base64", () => {
   it("the browser-side (portable) code agrees with Node's Buffer for every length and byte", () => {
@@ -53,5 +53,18 @@ describe("message parsing", () => {
     expect(parseClientMessage(JSON.stringify({ type: "invert", id: "i", pack: "p" }))).toMatchObject({ id: "i" });
     expect(parseServerMessage(JSON.stringify({ type: "layout", id: "i", pack: "p", width: 2, height: 2, data: "AAAAAA==", polygons: [{ classId: 1, points: [0, 0, 1, 0, 1, 1] }], timings: {} })).ok).toBe(true);
     expect(parseServerMessage(JSON.stringify({ type: "progress", id: "i", stage: "tracing", done: 0, total: 1 })).ok).toBe(true);
+  });
+});
+
+describe("the JSON scan before parsing", () => {
+  it("refuses deep nesting and too many values, but not brackets, quotes or commas inside strings", () => {
+    const limits = { maxDepth: 3, maxItems: 4 };
+    expect(jsonShapeProblem('{"a":[[1]]}', limits)).toBeNull();
+    expect(jsonShapeProblem('{"a":[[[1]]]}', limits)).toMatch(/deeper than 3/);
+    expect(jsonShapeProblem("[1,2,3,4,5,6]", limits)).toMatch(/more than 4 values/);
+    expect(jsonShapeProblem('{"id":"[[[[[[,,,,,,\\"[[[[[[\\\\"}', limits)).toBeNull();
+    const message = JSON.stringify({ type: "cancel", id: `${"[".repeat(20)}\\"${"{".repeat(20)}` });
+    expect(parseClientMessage(message)).toMatchObject({ ok: true, value: { type: "cancel" } });
+    expect(parseClientMessage(`{"type":"cancel","id":"x","extra":${"[".repeat(9)}${"]".repeat(9)}}`)).toMatchObject({ ok: false, code: "bad_message" });
   });
 });

@@ -35,12 +35,28 @@ function zerosZlib(n: number): Buffer {
  * ahead of IDAT.
  */
 export function greyPng(width: number, height: number, streamBytes = height * (width + 1), before: Buffer[] = []): Uint8Array {
+  return zeroPng(width, height, { colour: 0, depth: 8, streamBytes, before });
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/**
+ * A PNG of all-zero samples of any colour type (0 grey, 2 RGB, 4 grey+alpha, 6 RGBA) and depth:
+ * black (and transparent, with alpha). Tiny on disk whatever its size: a 4096 x 4096 16-bit RGBA
+ * one is ~130 KB. `streamBytes` defaults to the honest size.
+ */
+export function zeroPng(
+  width: number,
+  height: number,
+  { colour = 0, depth = 8, streamBytes, before = [] }: { colour?: number; depth?: 8 | 16; streamBytes?: number; before?: Buffer[] } = {},
+): Uint8Array {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8); // depth 8, greyscale, deflate, adaptive filtering, no interlace
+  ihdr.set([depth, colour, 0, 0, 0], 8); // deflate, adaptive filtering, no interlace
+  const honest = height * (1 + (width * CHANNELS[colour] * depth) / 8);
   const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  return new Uint8Array(Buffer.concat([signature, chunk("IHDR", ihdr), ...before, chunk("IDAT", zerosZlib(streamBytes)), chunk("IEND", Buffer.alloc(0))]));
+  return new Uint8Array(Buffer.concat([signature, chunk("IHDR", ihdr), ...before, chunk("IDAT", zerosZlib(streamBytes ?? honest)), chunk("IEND", Buffer.alloc(0))]));
 }
 
 /** An 8-bit greyscale PNG of side x side black pixels: a bomb by its header. */

@@ -123,7 +123,7 @@ describe("phototype CLI", () => {
   it("generate --help says the limits and defaults", async () => {
     const r = await cli("generate", "--help");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/1 to 10000/);
+    expect(r.stdout).toMatch(/1 to 8/);
     expect(r.stdout).toMatch(/default: a random seed/);
     expect(r.stdout).not.toMatch(/--default-pack/);
   });

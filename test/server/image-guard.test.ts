@@ -13,7 +13,7 @@ import { flatRgb, rgbPng } from "./images.ts";
 
 describe("header and pixel budget", () => {
   it("reads PNG and JPEG sizes from the header alone", () => {
-    expect(readImageHeader(pngBomb(20000))).toEqual({ format: "png", width: 20000, height: 20000 });
+    expect(readImageHeader(pngBomb(20000))).toEqual({ format: "png", width: 20000, height: 20000, bytesPerPixel: 1, layout: "8-bit greyscale" });
     expect(readImageHeader(jpegBomb(640, 480))).toEqual({ format: "jpeg", width: 640, height: 480 });
     expect(readImageHeader(largestJpegBomb(2 << 20))).toEqual({ format: "jpeg", width: 65535, height: 65535 });
     expect(() => readImageHeader(Uint8Array.from([0x47, 0x49, 0x46, 0x38]))).toThrow(/GIF; send it as PNG/);

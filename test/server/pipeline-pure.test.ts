@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decode, encode } from "fast-png";
 import { argmaxClasses, bytesToInt64, maskAt, tileMask } from "../../server/pipeline/proxy-mask.ts";
-import { BadImageError, firstInvalidClassId, maskFromPng, paletteOf, resizeNearest, snapToPalette, validClassIds } from "../../server/pipeline/mask.ts";
+import { BadImageError, centreSquareBytes, firstInvalidClassId, maskFromPng, paletteOf, resizeNearest, snapToPalette, validClassIds } from "../../server/pipeline/mask.ts";
 import { encodeRgbaPng, imageToRgba } from "../../server/pipeline/image.ts";
 import { pipelineContractProblems } from "../../server/pipeline/contract.ts";
 import type { PackClass } from "../../server/pack/schema.ts";
@@ -81,6 +81,16 @@ describe("masks from PNGs", () => {
     expect(Array.from(read.mask)).toEqual([1, 5, 1, 5]);
     expect(read.source).toBe("palette");
     expect(read.note).toMatch(/4x4 to 2x2/);
+  });
+  it("reads a large colour PNG's pack-sized pixels only, as the full snap, centre square and resize would (8 and 16 bits)", () => {
+    const [w, h, R] = [37, 23, 8];
+    const palette = paletteOf(classes);
+    const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 97 + (i >> 3) * 31) & 255));
+    const square = centreSquareBytes(snapToPalette(rgba, 4, palette), w, h);
+    const expected = Array.from(resizeNearest(square.data, square.side, square.side, R, R));
+    expect(Array.from(maskFromPng(encode({ width: w, height: h, data: rgba, channels: 4, depth: 8 }), classes, R).mask)).toEqual(expected);
+    const wide = Uint16Array.from(rgba, (v) => v * 256 + 3); // the high byte is v
+    expect(Array.from(maskFromPng(encode({ width: w, height: h, data: wide, channels: 4, depth: 16 }), classes, R).mask)).toEqual(expected);
   });
   it("throws BadImageError for bytes that are not a PNG", () => {
     expect(() => maskFromPng(Uint8Array.from([1, 2, 3]), classes, 2)).toThrow(BadImageError);

@@ -109,6 +109,8 @@ describe("every request needs it", () => {
     expect((await authFetch(server, "/health")).status).toBe(200);
     const loose = server.secret.toLowerCase().replace(/-/g, "");
     expect((await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${loose}`, origin: "null" } })).status).toBe(200);
+    const spaced = server.secret.toLowerCase().replace(/-/g, " ");
+    expect((await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${spaced}` } })).status).toBe(200);
     const c = await TestClient.open(`${server.wsUrl}?token=${encodeURIComponent(server.secret)}`, { origin: "null" });
     await c.next((m) => m.type === "welcome");
     await c.close();
@@ -142,34 +144,39 @@ describe("Host", () => {
 });
 
 describe("wrong guesses", () => {
-  it("locks out after too many wrong codes a minute, then checks again", () => {
+  it("limits wrong codes after too many a minute, for as long as guessing goes on", () => {
     let t = 0;
     const limit = new GuessLimit(3, 1000, () => t);
-    limit.recordWrong();
-    limit.recordWrong();
-    expect(limit.lockedFor()).toBe(0);
+    expect([limit.recordWrong(), limit.recordWrong()]).toEqual(["counted", "counted"]);
+    expect(limit.limitedFor()).toBe(0);
     t = 1500; // the first two fell out of the window
-    limit.recordWrong();
-    limit.recordWrong();
-    expect(limit.lockedFor()).toBe(0);
-    limit.recordWrong();
-    expect(limit.lockedFor()).toBe(1000);
-    t = 2600;
-    expect(limit.lockedFor()).toBe(0);
+    expect([limit.recordWrong(), limit.recordWrong()]).toEqual(["counted", "counted"]);
+    expect(limit.limitedFor()).toBe(0);
+    expect(limit.recordWrong()).toBe("started");
+    expect(limit.limitedFor()).toBe(1000);
+    t = 2000;
+    expect(limit.recordWrong()).toBe("limited");
+    expect(limit.limitedFor()).toBe(1000);
+    t = 3100;
+    expect(limit.limitedFor()).toBe(0);
   });
 
-  it("refuses even the right code while locked, on HTTP and the WebSocket; open sockets stay", async () => {
+  it("refuses wrong codes as rate_limited after a flood, while the right code still gets in, on HTTP and the WebSocket", async () => {
     const own = mkdtempSync(join(tmpdir(), "phototype-secret-"));
     const s = await startServer({ port: 0, configDir: own, packsDir: PACKS_DIR, log: silentLogger, warmup: false });
     try {
       const paired = await openClient(s);
       await paired.next((m) => m.type === "welcome");
       for (let i = 0; i < 20; i++) expect((await fetch(`${s.url}/health`, { headers: { authorization: `Bearer GUESS-${i}` } })).status).toBe(401);
-      const res = await authFetch(s, "/health");
-      expect(res.status).toBe(429);
-      expect((await res.json()).message).toMatch(/Too many wrong pairing codes/);
-      const r = await refusedSocket(`${s.wsUrl}?token=${s.secret}`);
+      const wrong = await fetch(`${s.url}/health`, { headers: { authorization: "Bearer GUESS-X" } });
+      expect(wrong.status).toBe(429);
+      expect((await wrong.json()).message).toMatch(/Too many wrong pairing codes.*the right code still works/);
+      const r = await refusedSocket(`${s.wsUrl}?token=GUESS-Y`);
       expect([r.error.code, r.code]).toEqual(["rate_limited", CLOSE_UNAUTHORIZED]);
+      expect((await authFetch(s, "/health")).status).toBe(200);
+      const again = await TestClient.open(`${s.wsUrl}?token=${encodeURIComponent(s.secret)}`, { origin: "null" });
+      await again.next((m) => m.type === "welcome");
+      await again.close();
       expect(paired.closed).toBeNull();
       await paired.close();
     } finally {

@@ -172,7 +172,7 @@ describe("server connection", () => {
     expect(FakeSocket.made).toHaveLength(1);
   });
 
-  it("a close code 4401 alone says the same; a lock-out after wrong guesses is waited out", () => {
+  it("a close code 4401 alone says the same, and so does rate_limited (the right code is never refused): no retries", () => {
     const first = setup(() => 0);
     first.conn.start();
     FakeSocket.made[0].serverCloses(4401, "");
@@ -186,8 +186,8 @@ describe("server connection", () => {
     s0.serverOpens();
     s0.serverSays({ type: "error", code: "rate_limited", message: "Too many wrong pairing codes were tried in the last minute" });
     s0.serverCloses(4401, "rate_limited");
-    expect(conn.current).toMatchObject({ status: "waiting", reason: expect.stringMatching(/Too many wrong pairing codes/) });
-    vi.advanceTimersByTime(250);
-    expect(FakeSocket.made).toHaveLength(2);
+    expect(conn.current).toMatchObject({ status: "stopped", needsCode: true, reason: expect.stringMatching(/not this server's.*trying many wrong codes/) });
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.made).toHaveLength(1);
   });
 });

@@ -313,6 +313,18 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     await again.page.close();
   });
 
+  it("pairing: a saved wrong code refused as rate_limited (something guessing codes) shows the pairing panel, and the right code gets in", async () => {
+    for (let i = 0; i < 25; i++) await (await fetch(`${server.url}/health`, { headers: { authorization: `Bearer GUESS-${i}` } })).arrayBuffer();
+    const p = await openPlugin(browser, harness, { serverUrl: server.wsUrl, token: "WRNG-CODE-0000" });
+    await p.ui.waitForFunction(() => /not this server's.*trying many wrong codes/s.test(document.querySelector(".pairing .reason")?.textContent ?? ""), null, { timeout: 15_000 });
+    const sockets = () => p.ui.evaluate(() => (window as unknown as { __ws: { sockets: WebSocket[] } }).__ws.sockets.length);
+    expect(await sockets()).toBe(1); // not retried: waiting would never connect
+    await p.ui.locator(".pairing input.code").fill(server.secret);
+    await p.ui.press(".pairing input.code", "Enter");
+    await p.ui.waitForSelector('.connection[data-status="open"]', { timeout: 20_000 });
+    await p.page.close();
+  });
+
   it("settings: explains a bad address", async () => {
     const p = await open();
     await p.ui.click('button[aria-label="Settings"]');

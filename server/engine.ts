@@ -9,9 +9,10 @@ import { performance } from "node:perf_hooks";
 import { packInfo } from "./pack/info.ts";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
 import { createPreparer } from "./prepare.ts";
-import { generate, GenerationAborted, type GenerateInput, type GenerateOutput, type VisibleStage } from "./pipeline/generate.ts";
+import { generate, GenerationAborted, type VisibleStage } from "./pipeline/generate.ts";
 import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
-import { invertPhoto, type InvertOutput } from "./pipeline/invert.ts";
+import type { GenerateInput } from "./pipeline/request.ts";
+import { invertPhoto } from "./pipeline/invert.ts";
 import { createInferencePool } from "./inference-pool.ts";
 import { createImageDecoder, type DecoderOptions, type ImageDecoder } from "./decoder.ts";
 import { EngineClient } from "./engine-client/client.ts";
@@ -19,7 +20,6 @@ import { engineProblem, engineStatus, EngineRunner, type RemoteEngineStatus } fr
 import { isEngineFailure } from "./failure.ts";
 import { allAborted, withJobSignal } from "./pipeline/hooks.ts";
 import { runNetwork } from "./pipeline/stages.ts";
-import type { RgbImage } from "./pipeline/photo.ts";
 import {
   chooseProvider,
   closePackRuntime,
@@ -30,7 +30,8 @@ import {
   type ProviderPreference,
   type SessionSettings,
 } from "./pipeline/runtime.ts";
-import type { PackInfo, Parsed, Warning } from "../protocol/index.ts";
+import type { PackInfo, Parsed } from "../protocol/index.ts";
+import type { InvertJobRequest, Job, JobRequest, JobResult } from "./jobs.ts";
 import { RequestQueue, type Batching, type MemberResult, type QueueOptions } from "./queue.ts";
 import type { Logger } from "./log.ts";
 
@@ -59,48 +60,6 @@ export interface RemoteEngineOptions {
 
 /** Concurrent runs when the networks run on an engine: this process only waits and encodes. */
 export const REMOTE_CONCURRENCY = 4;
-
-/** What a validated request asks the pipeline for. Photos are decoded and sized already. */
-export type JobTask = { kind: "generate"; input: GenerateInput } | { kind: "invert"; photo: RgbImage };
-
-/** A validated request, ready for the queue. */
-export interface Job {
-  requestId: string;
-  pack: string;
-  task: JobTask;
-  /** Time spent decoding and resizing photos while validating, reported with the stage timings. */
-  decodeMs?: number;
-  /** Said with the answer: the request runs, but the person should know (a layout with no face). */
-  warnings?: Warning[];
-  onStage?: (stage: VisibleStage) => void;
-}
-
-/** A condition as it arrives: drawn conditions as bytes, photos as PNG bytes. */
-export type RawCondition =
-  | { kind: "mask" | "sketch" | "scribble"; width: number; height: number; data: Uint8Array }
-  | { kind: "edges"; photo: Uint8Array }
-  | { kind: "exemplar"; photo: Uint8Array };
-
-export interface JobRequest {
-  requestId: string;
-  /** Pack name; the default pack when absent. */
-  pack?: string;
-  condition: RawCondition;
-  seed: number;
-  variations: number;
-  truncation?: number;
-  /** PNG of the photo whose identity to use. */
-  source?: Uint8Array;
-  restyle?: { classes: number[]; seed: number };
-}
-
-export interface InvertJobRequest {
-  requestId: string;
-  pack?: string;
-  photo: Uint8Array;
-}
-
-export type JobResult = ({ kind: "generate" } & GenerateOutput & { pack: string }) | ({ kind: "invert" } & InvertOutput & { pack: string });
 
 export interface Engine {
   registry: PackRegistry;

@@ -5,7 +5,8 @@ import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
 import { imageFormat, otherImageKind } from "./pipeline/image-header.ts";
 import { base64ToBytes, HttpGenerateBody, jsonShapeProblem, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
-import type { Engine, JobRequest } from "./engine.ts";
+import type { Engine } from "./engine.ts";
+import type { JobRequest } from "./jobs.ts";
 
 export interface HttpGenerateInput {
   request: JobRequest;

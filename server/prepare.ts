@@ -5,11 +5,11 @@
 import { performance } from "node:perf_hooks";
 import { MAX_SEED, NO_STROKE, type ErrorCode, type Parsed, type Warning } from "../protocol/index.ts";
 import type { ImageDecoder } from "./decoder.ts";
-import type { InvertJobRequest, Job, JobRequest, RawCondition } from "./engine.ts";
+import type { InvertJobRequest, Job, JobRequest, RawCondition } from "./jobs.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
-import type { GenerateInput } from "./pipeline/generate.ts";
 import { describeClassIds, firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
+import type { GenerateInput } from "./pipeline/request.ts";
 import type { PackRuntime } from "./pipeline/runtime.ts";
 
 export interface Preparer {

@@ -5,14 +5,14 @@
 // the same bytes alone or batched (ONNX Runtime's CPU kernels treat batch items independently;
 // test/server/batch.test.ts checks it). Exemplars, source photos and restyles run alone.
 import { edgesFromRgb } from "./canny.ts";
-import { seedFeatures, type ConditionInput, type GenerateInput } from "./generate.ts";
 import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
 import type { RgbImage } from "./photo.ts";
 import { repeatEach, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
+import { conditionOf, type GenerateInput } from "./request.ts";
 import type { PackRuntime } from "./runtime.ts";
-import { conditionLogits, logitsToProxy, proxyOf, rearrange, render } from "./stages.ts";
+import { conditionLogits, logitsToProxy, proxyOf, rearrange, render, seedFeatures } from "./stages.ts";
 
 /** A request that can share a run: a layout drawn (or a photo's edges), new faces from seeds. */
 export interface DrawnRequest {
@@ -33,14 +33,6 @@ export interface BatchImage {
 export interface BatchOutput {
   images: BatchImage[];
   timings: StageTimings;
-}
-
-/** The condition of a request, from `condition` or the `mask` shorthand. */
-export function conditionOf(input: GenerateInput): ConditionInput {
-  if (input.condition) return input.condition;
-  if (!input.mask) throw new Error("generate needs a condition or a mask");
-  const kind = (input.kind ?? "mask") as "mask" | "sketch" | "scribble";
-  return { kind, data: input.mask };
 }
 
 /** The request as one that can share a run, or null when it must run alone (photos, restyle). */

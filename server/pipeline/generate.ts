@@ -17,7 +17,7 @@
 // which also batches several such requests together.
 import * as ort from "onnxruntime-node";
 import { JobFailure } from "../failure.ts";
-import { asDrawnRequest, conditionOf, generateBatch } from "./batch.ts";
+import { asDrawnRequest, generateBatch } from "./batch.ts";
 import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { edgesFromRgb } from "./canny.ts";
 import { faceClassIds, faceProblem } from "./face.ts";
@@ -26,6 +26,7 @@ import type { RgbImage } from "./photo.ts";
 import { tileMask, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
 import { blendFeatures, regionWeights } from "./region.ts";
+import { conditionOf, type GeneratedImage, type GenerateInput, type GenerateOutput } from "./request.ts";
 import type { PackRuntime } from "./runtime.ts";
 import {
   conditionLogits,
@@ -38,51 +39,11 @@ import {
   proxyOf,
   rearrange,
   render,
+  seedFeatures,
   synthesizeFeatures,
 } from "./stages.ts";
 
 export { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings, type VisibleStage } from "./hooks.ts";
-
-/** What the layout comes from. Drawn conditions are R x R bytes; photos are pack-sized RGB squares. */
-export type ConditionInput =
-  | { kind: "mask" | "sketch" | "scribble"; data: Uint8Array }
-  | { kind: "edges"; photo: RgbImage }
-  | { kind: "exemplar"; photo: RgbImage };
-
-export interface RestyleInput {
-  /** Class ids whose region takes its features from `seed`. */
-  classes: readonly number[];
-  /** Variation i restyles with seed + i (mod 2^32). */
-  seed: number;
-}
-
-export interface GenerateInput {
-  condition?: ConditionInput;
-  /** Shorthand for condition { kind: kind ?? "mask", data: mask } (scripts and the CLI use it). */
-  kind?: string;
-  mask?: Uint8Array;
-  seed: number;
-  variations: number;
-  /** Defaults to the pack's truncation. */
-  truncation?: number;
-  /** The photo whose features and style are used instead of a seed's: the same person, new layout. */
-  source?: { photo: RgbImage };
-  restyle?: RestyleInput;
-}
-
-export interface GeneratedImage {
-  seed: number;
-  /** The seed the restyled region came from. */
-  restyleSeed?: number;
-  width: number;
-  height: number;
-  png: Uint8Array;
-}
-
-export interface GenerateOutput {
-  images: GeneratedImage[];
-  timings: StageTimings;
-}
 
 /** Refuses a photo the parser finds no face in (JobFailure no_face). No parser: contrast only. */
 export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: StageTimings, lap: () => number): Promise<Uint8Array | null> {
@@ -92,25 +53,6 @@ export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: Stage
   const problem = faceProblem(photo, classMap, faceClassIds(rt.pack.manifest.classes));
   if (problem) throw new JobFailure("no_face", problem);
   return classMap;
-}
-
-/** Seeds -> latents -> mapping (one truncation, or one per seed) -> g1, each step timed. */
-export async function seedFeatures(
-  rt: PackRuntime,
-  seeds: readonly number[],
-  truncation: number | readonly number[],
-  timings: StageTimings,
-  lap: () => number,
-  check: () => void,
-): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
-  const z = latentsFor(rt, seeds);
-  timings.latents = lap();
-  const w = await mapLatents(rt, z, truncation);
-  timings.mapping = lap();
-  check();
-  const g = await synthesizeFeatures(rt, w);
-  timings.g1 = lap();
-  return g;
 }
 
 function requireNetwork(rt: PackRuntime, key: string, what: string): void {

@@ -1,10 +1,12 @@
 // The pipeline's stages, one network (or one pure step) each, composable on their own:
 // later features reuse them (an exemplar layout from a photo's proxy mask, restyling one
 // proxy region with a second seed's features). Tensor names and shapes come from pack.json;
-// see contract.ts for which position means what.
+// see contract.ts for which position means what. seedFeatures chains the three a new face starts
+// with, timed, for both generate.ts and batch.ts.
 import * as ort from "onnxruntime-node";
 import type { NetworkFile } from "../pack/schema.ts";
 import { dimsFor } from "./contract.ts";
+import type { StageTimings } from "./hooks.ts";
 import { latentBatch } from "./prng.ts";
 import { argmaxClasses, argmaxToIds, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
 import type { PackRuntime } from "./runtime.ts";
@@ -89,6 +91,25 @@ export async function mapLatents(rt: PackRuntime, z: ort.Tensor, truncation: num
 export async function synthesizeFeatures(rt: PackRuntime, w: ort.Tensor): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
   const [features, style] = await runNetwork(rt, "g1", [w]);
   return { features, style };
+}
+
+/** Seeds -> latents -> mapping (one truncation, or one per seed) -> g1, each step timed. */
+export async function seedFeatures(
+  rt: PackRuntime,
+  seeds: readonly number[],
+  truncation: number | readonly number[],
+  timings: StageTimings,
+  lap: () => number,
+  check: () => void,
+): Promise<{ features: ort.Tensor; style: ort.Tensor }> {
+  const z = latentsFor(rt, seeds);
+  timings.latents = lap();
+  const w = await mapLatents(rt, z, truncation);
+  timings.mapping = lap();
+  check();
+  const g = await synthesizeFeatures(rt, w);
+  timings.g1 = lap();
+  return g;
 }
 
 /** proxy: features -> their proxy mask (the source layout of each sample). */

@@ -2,9 +2,10 @@
 // decoded or queued, the ids it already finished, and its three socket events.
 import { WebSocket, type RawData } from "ws";
 import { CLOSE_SLOW_CONSUMER, parseClientMessage, type ClientMessage, type ErrorCode, type GenerateRequest, type Parsed, type ServerMessage } from "../../protocol/index.ts";
-import type { Engine, Job, JobResult } from "../engine.ts";
+import type { Engine } from "../engine.ts";
+import type { Job, JobResult } from "../jobs.ts";
 import type { Logger } from "../log.ts";
-import { MESSAGE_HANDLERS } from "./handlers.ts";
+import type { ClientConnection, MessageHandlers } from "./connection.ts";
 
 /** A client that stops reading gets dropped before its unsent answers use this much memory. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -18,7 +19,7 @@ function rawToText(data: RawData): string {
   return Buffer.from(data as ArrayBuffer).toString("utf8");
 }
 
-export class WsClient {
+export class WsClient implements ClientConnection {
   private received = 0;
   private refused = 0;
   /**
@@ -34,6 +35,8 @@ export class WsClient {
     readonly id: string,
     readonly engine: Engine,
     private readonly log: Logger,
+    /** What each message type does: the table in handlers.ts, given by index.ts so this module need not import it. */
+    private readonly handlers: MessageHandlers,
   ) {}
 
   send(msg: ServerMessage): void {
@@ -129,7 +132,7 @@ export class WsClient {
     const parsed = parseClientMessage(rawToText(data));
     if (!parsed.ok) return this.sendError(parsed.code, parsed.message, parsed.id);
     try {
-      const handle = MESSAGE_HANDLERS[parsed.value.type] as (client: WsClient, request: ClientMessage) => void;
+      const handle = this.handlers[parsed.value.type] as (client: ClientConnection, request: ClientMessage) => void;
       handle(this, parsed.value);
     } catch (e) {
       this.log.error(`${this.id} message failed: ${(e as Error).message}`);

@@ -1,14 +1,12 @@
 // What each client message does, one named handler per `type`: validate through the engine, queue,
-// and answer with image / layout messages (progress, done and errors come from WsClient).
-import { base64ToBytes, bytesToBase64, type CancelRequest, type ClientMessage, type GenerateRequest, type InvertRequest } from "../../protocol/index.ts";
-import type { JobRequest, JobResult } from "../engine.ts";
-import type { WsClient } from "./client.ts";
-
-type Handler<T extends ClientMessage["type"]> = (client: WsClient, request: Extract<ClientMessage, { type: T }>) => void;
+// and answer with image / layout messages (progress, done and errors come from the connection).
+import { base64ToBytes, bytesToBase64, type CancelRequest, type GenerateRequest, type InvertRequest } from "../../protocol/index.ts";
+import type { JobRequest, JobResult } from "../jobs.ts";
+import type { ClientConnection, MessageHandlers } from "./connection.ts";
 
 const queueMsRounded = (queueMs: number) => Math.round(queueMs * 100) / 100;
 
-function onGenerate(client: WsClient, req: GenerateRequest): void {
+function onGenerate(client: ClientConnection, req: GenerateRequest): void {
   const c = req.condition;
   const condition: JobRequest["condition"] =
     c.kind === "edges" || c.kind === "exemplar" ? { kind: c.kind, photo: base64ToBytes(c.photo) } as JobRequest["condition"] : { kind: c.kind, width: c.width, height: c.height, data: base64ToBytes(c.data) };
@@ -25,7 +23,7 @@ function onGenerate(client: WsClient, req: GenerateRequest): void {
   client.admit(req.id, result, (job) => client.enqueue(job, req.mode, req.variations, (r, queueMs) => sendImages(client, req.id, req.mode, r, queueMs)));
 }
 
-function sendImages(client: WsClient, id: string, mode: GenerateRequest["mode"], result: JobResult, queueMs: number): void {
+function sendImages(client: ClientConnection, id: string, mode: GenerateRequest["mode"], result: JobResult, queueMs: number): void {
   if (result.kind !== "generate") return;
   const timings = { queue: queueMsRounded(queueMs), ...result.timings };
   result.images.forEach((img, index) =>
@@ -46,7 +44,7 @@ function sendImages(client: WsClient, id: string, mode: GenerateRequest["mode"],
   );
 }
 
-function onInvert(client: WsClient, req: InvertRequest): void {
+function onInvert(client: ClientConnection, req: InvertRequest): void {
   const result = client.engine.prepareInvert({ requestId: req.id, pack: req.pack, photo: base64ToBytes(req.photo) });
   client.admit(req.id, result, (job) =>
     client.enqueue(job, "final", 1, (result, queueMs) => {
@@ -65,7 +63,7 @@ function onInvert(client: WsClient, req: InvertRequest): void {
   );
 }
 
-function onCancel(client: WsClient, req: CancelRequest): void {
+function onCancel(client: ClientConnection, req: CancelRequest): void {
   const reading = client.decoding.get(req.id);
   if (reading) {
     // Still in the decode worker: it will not be queued; answered like a waiting request.
@@ -80,7 +78,7 @@ function onCancel(client: WsClient, req: CancelRequest): void {
 }
 
 /** The handler for each message type; parseClientMessage has already refused any other type. */
-export const MESSAGE_HANDLERS: { readonly [T in ClientMessage["type"]]: Handler<T> } = Object.freeze({
+export const MESSAGE_HANDLERS: MessageHandlers = Object.freeze({
   generate: onGenerate,
   invert: onInvert,
   cancel: onCancel,

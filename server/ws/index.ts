@@ -1,7 +1,7 @@
 // The WebSocket endpoint: typed JSON messages (protocol/) in, progress / image / done / error out.
 // Attached to the HTTP server's `upgrade` event, so origin and token checks happen before the
 // handshake (upgrade.ts); each accepted socket is a WsClient (client.ts) whose messages go to one
-// named handler per type (handlers.ts).
+// named handler per type (handlers.ts), the table given to it here.
 import type { IncomingMessage, Server } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from "../../protocol/index.ts";
@@ -9,6 +9,7 @@ import type { Engine } from "../engine.ts";
 import type { Logger } from "../log.ts";
 import type { AccessGate } from "../security.ts";
 import { WsClient } from "./client.ts";
+import { MESSAGE_HANDLERS } from "./handlers.ts";
 import { upgradeHandler } from "./upgrade.ts";
 
 export interface WsContext {
@@ -37,7 +38,7 @@ export function attachWebSocket(server: Server, ctx: WsContext): WsEndpoint {
   server.on("upgrade", upgradeHandler(wss, ctx));
 
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
-    const client = new WsClient(ws, ctx.nextClientId("ws"), engine, log);
+    const client = new WsClient(ws, ctx.nextClientId("ws"), engine, log, MESSAGE_HANDLERS);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     log.info(`${client.id} connected (origin ${req.headers.origin ?? "none"})`);

@@ -1,7 +1,8 @@
 // Batched runs with the real networks of the default pack: the same request gives the same PNG
 // bytes alone or inside a batch, and in the engine a bad or cancelled member leaves the others alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEngine, type Engine, type Job, type JobResult } from "../../server/engine.ts";
+import { createEngine, type Engine } from "../../server/engine.ts";
+import type { Job, JobResult } from "../../server/jobs.ts";
 import { generateBatch, type DrawnRequest } from "../../server/pipeline/batch.ts";
 import { generate } from "../../server/pipeline/generate.ts";
 import { NO_STROKE } from "../../protocol/index.ts";

@@ -2,6 +2,7 @@
 // public methods below. The other jobs live beside this file: condition.ts builds the condition
 // from what was drawn, requests.ts assembles and sends one generation, on-server.ts and
 // on-main.ts route the server's and the main thread's messages, ask-main.ts waits for reads.
+// Those modules see the session as a SessionContext (context.ts), never this class.
 import { base64ToBytes, type PackInfo, type Welcome } from "../../protocol/index.ts";
 import { emitToMain, onMainMessage } from "../bridge.ts";
 import { ServerConnection, checkServerUrl } from "../connection.ts";
@@ -10,6 +11,7 @@ import type { HistoryEntry } from "../lib/history.ts";
 import { RequestBook } from "../lib/requests.ts";
 import { clampVariations, isValidSeed, randomSeed, type PickedCondition, type Settings } from "../lib/settings.ts";
 import { MainThreadReads } from "./ask-main.ts";
+import type { SessionContext } from "./context.ts";
 import { onMain } from "./on-main.ts";
 import { onServer } from "./on-server.ts";
 import { runEdit, runExemplar, runGenerate } from "./requests.ts";
@@ -26,7 +28,7 @@ function clientTag(): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export class Session {
+export class Session implements SessionContext {
   state: UiState = { ...INITIAL_STATE };
 
   private readonly listeners = new Set<() => void>();
@@ -36,8 +38,8 @@ export class Session {
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private stopMain: (() => void) | null = null;
 
-  // Shared with the modules beside this file (requests, on-server, on-main), as are set(),
-  // connect(), onWelcome() and schedulePreview(); components do not use them.
+  // Shared with the modules beside this file (requests, on-server, on-main) through SessionContext,
+  // as are set(), connect(), onWelcome() and schedulePreview(); components do not use them.
   readonly book = new RequestBook(clientTag());
   connection: ServerConnection | null = null;
   readonly reads = new MainThreadReads();

@@ -4,12 +4,12 @@ import type { MainToUi, MessageOf } from "../../plugin/messages.ts";
 import { emitToMain } from "../bridge.ts";
 import { parseHistory } from "../lib/history.ts";
 import { parseSettings } from "../lib/settings.ts";
-import type { Session } from "./index.ts";
+import type { SessionContext } from "./context.ts";
 
-type MainHandlers = { readonly [T in MainToUi["type"]]: (session: Session, msg: MessageOf<MainToUi, T>) => void };
+type MainHandlers = { readonly [T in MainToUi["type"]]: (session: SessionContext, msg: MessageOf<MainToUi, T>) => void };
 
 /** Clears the busy bar when the main thread finished (or failed) the request it shows. */
-function doneWith(session: Session, requestId: string): void {
+function doneWith(session: SessionContext, requestId: string): void {
   if (session.state.busy?.id === requestId) session.set({ busy: null });
 }
 
@@ -76,8 +76,8 @@ const ON_MAIN: MainHandlers = Object.freeze({
   "class-failed": (session, msg) => session.set({ notice: { tone: "warning", text: msg.message } }),
 });
 
-export function onMain(session: Session, msg: MainToUi): void {
+export function onMain(session: SessionContext, msg: MainToUi): void {
   // The bridge passes on any message with a string type; one this UI doesn't know is ignored, as before.
-  const handle = Object.hasOwn(ON_MAIN, msg.type) ? (ON_MAIN[msg.type] as (session: Session, msg: MainToUi) => void) : undefined;
+  const handle = Object.hasOwn(ON_MAIN, msg.type) ? (ON_MAIN[msg.type] as (session: SessionContext, msg: MainToUi) => void) : undefined;
   handle?.(session, msg);
 }

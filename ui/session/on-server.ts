@@ -7,14 +7,14 @@ import { errorSentence, progressFraction, progressSentence } from "../lib/error-
 import { addToHistory, type HistoryEntry } from "../lib/history.ts";
 import type { Outcome, PendingRequest } from "../lib/requests.ts";
 import { randomSeed } from "../lib/settings.ts";
-import type { Session } from "./index.ts";
+import type { SessionContext } from "./context.ts";
 import { shortLabel } from "./requests.ts";
 import { pngSrc } from "./state.ts";
 
-type OutcomeHandlers = { readonly [K in Outcome["kind"]]: (session: Session, out: Extract<Outcome, { kind: K }>) => void };
+type OutcomeHandlers = { readonly [K in Outcome["kind"]]: (session: SessionContext, out: Extract<Outcome, { kind: K }>) => void };
 
 /** A final request's images: onto the canvas, into the history; the seed moves on unless locked. */
-function finish(session: Session, request: PendingRequest, images: ImageResult[]): void {
+function finish(session: SessionContext, request: PendingRequest, images: ImageResult[]): void {
   session.set({ busy: { id: request.id, text: "Adding to the canvas", fraction: 0.97, total: request.total } });
   const labels = request.purpose.labels;
   emitToMain({
@@ -44,7 +44,7 @@ function finish(session: Session, request: PendingRequest, images: ImageResult[]
 }
 
 /** "Edit this photo": the photo's layout becomes a frame of shapes beside it (main thread). */
-function makeLayoutFrame(session: Session, request: PendingRequest, layout: LayoutResult): void {
+function makeLayoutFrame(session: SessionContext, request: PendingRequest, layout: LayoutResult): void {
   const pack = session.state.packs.find((p) => p.name === layout.pack) ?? session.state.pack;
   const photo = request.purpose.photo;
   if (!pack || !photo) return;
@@ -88,8 +88,8 @@ const ON_OUTCOME: OutcomeHandlers = Object.freeze({
   },
 });
 
-export function onServer(session: Session, msg: ServerMessage): void {
+export function onServer(session: SessionContext, msg: ServerMessage): void {
   if (msg.type === "welcome") return session.onWelcome(msg);
   const out = session.book.receive(msg);
-  (ON_OUTCOME[out.kind] as (session: Session, out: Outcome) => void)(session, out);
+  (ON_OUTCOME[out.kind] as (session: SessionContext, out: Outcome) => void)(session, out);
 }

@@ -6,7 +6,7 @@ import { CONNECTION_SENTENCES, errorSentence } from "../lib/error-text.ts";
 import type { RequestMode, RequestPurpose } from "../lib/requests.ts";
 import { randomSeed, type PickedCondition } from "../lib/settings.ts";
 import { edgesCondition, maskCondition, strokeCondition, type ConditionRead } from "./condition.ts";
-import type { Session } from "./index.ts";
+import type { SessionContext } from "./context.ts";
 import type { Notice } from "./state.ts";
 
 /** Longest side of a photo sent to the server: its message limit is 2 MiB. */
@@ -15,13 +15,13 @@ export const PHOTO_MAX_SIDE = 512;
 /** A class label without its note in brackets: "Hair (incl. hat)" -> "Hair". */
 export const shortLabel = (label: string) => label.replace(/\s*\(.*\)$/, "");
 
-function say(session: Session, mode: RequestMode, notice: Notice): void {
+function say(session: SessionContext, mode: RequestMode, notice: Notice): void {
   // A live preview repeats on every edit: its problems are shown the same way, and cleared by the next good run.
   session.set({ notice, ...(mode === "final" ? { busy: null } : { previewPending: null }) });
 }
 
 /** Checks shared by every request: connected, a pack. Says what is wrong for a final request. */
-function ready(session: Session, mode: RequestMode): PackInfo | null {
+function ready(session: SessionContext, mode: RequestMode): PackInfo | null {
   const conn = session.connection?.current;
   if (!conn || conn.status !== "open") {
     if (mode === "final") say(session, mode, { tone: "error", text: CONNECTION_SENTENCES.notConnected });
@@ -36,7 +36,7 @@ function ready(session: Session, mode: RequestMode): PackInfo | null {
 }
 
 /** Sends a request and registers it; false (and says so) when the socket is gone. */
-function send(session: Session, message: ClientMessage & { id: string }, mode: RequestMode, total: number, purpose: RequestPurpose, busyText: string): boolean {
+function send(session: SessionContext, message: ClientMessage & { id: string }, mode: RequestMode, total: number, purpose: RequestPurpose, busyText: string): boolean {
   const frameId = purpose.target?.kind === "frame" ? purpose.target.id : null;
   const superseded = session.book.begin(message.id, mode, total, frameId, purpose);
   if (superseded) session.connection?.send({ type: "cancel", id: superseded });
@@ -52,7 +52,7 @@ function send(session: Session, message: ClientMessage & { id: string }, mode: R
 }
 
 /** The selected photo (or the photo with this id), at most PHOTO_MAX_SIDE (or the pack's size) a side. */
-function readPhoto(session: Session, nodeId?: string) {
+function readPhoto(session: SessionContext, nodeId?: string) {
   return session.reads.photo(Math.max(PHOTO_MAX_SIDE, session.state.pack?.resolution ?? 0), nodeId);
 }
 
@@ -60,14 +60,14 @@ function readPhoto(session: Session, nodeId?: string) {
  * The frame's drawing as the condition the picker asks for (condition.ts), read through the main
  * thread. Also the classes of the selected shapes (what a restyle changes).
  */
-async function readCondition(session: Session, pack: PackInfo, kind: PickedCondition): Promise<ConditionRead> {
+async function readCondition(session: SessionContext, pack: PackInfo, kind: PickedCondition): Promise<ConditionRead> {
   if (kind === "edges") return edgesCondition(await readPhoto(session));
   if (kind === "mask") return maskCondition(await session.reads.frame(), pack, session.state.packs);
   return strokeCondition(kind, await session.reads.strokes(), pack, session.state.packs);
 }
 
 /** Generate (final or live preview), or restyle the selected shapes' region. */
-export async function runGenerate(session: Session, mode: RequestMode, options: { restyle?: boolean } = {}): Promise<void> {
+export async function runGenerate(session: SessionContext, mode: RequestMode, options: { restyle?: boolean } = {}): Promise<void> {
   const seq = mode === "preview" ? ++session.previewSeq : 0;
   const stale = () => mode === "preview" && seq !== session.previewSeq;
   const pack = ready(session, mode);
@@ -129,7 +129,7 @@ export async function runGenerate(session: Session, mode: RequestMode, options: 
 }
 
 /** "Use selected image as exemplar": the photo's layout, new faces from the seed(s). */
-export async function runExemplar(session: Session): Promise<void> {
+export async function runExemplar(session: SessionContext): Promise<void> {
   const pack = ready(session, "final");
   if (!pack) return;
   const read = await readPhoto(session);
@@ -148,7 +148,7 @@ export async function runExemplar(session: Session): Promise<void> {
 }
 
 /** "Edit this photo": ask the server for the photo's layout (answered by `layout`, see on-server.ts). */
-export async function runEdit(session: Session): Promise<void> {
+export async function runEdit(session: SessionContext): Promise<void> {
   const pack = ready(session, "final");
   if (!pack) return;
   const read = await readPhoto(session);

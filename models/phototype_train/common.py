@@ -69,7 +69,7 @@ def set_threads():
 def autocast_for(section, dev: torch.device):
     """bf16 autocast where a stage's config section asks ("autocast": "bf16"; on by default on a GPU).
 
-    Measured on this 2-core CPU (bench_training.py): a G+D step is 1.7x (faces64) and 2.0x (faces128)
+    Measured on this 2-core CPU (studies/bench_training.py): a G+D step is 1.7x (faces64) and 2.0x (faces128)
     faster, with the same loss curves. Weights, optimiser state
     and R1 stay fp32, and bf16 has fp32's range: no GradScaler.
     """

@@ -76,7 +76,7 @@ class DataConfig(Section):
 
 @dataclass
 class GeneratorConfig(Section):
-    """The generator's architecture (model.make_generator and Discriminator read it as a dict: given())."""
+    """The generator's architecture (networks/generator.py make_generator and the Discriminator read it as a dict: given())."""
     resolution: int
     split: int  # g1 stops (and F is read) at this size
     z_dim: int
@@ -85,14 +85,14 @@ class GeneratorConfig(Section):
     d_channels: dict
     arch: str = "stylegan2"  # or "fastgan", "fastgan-blend"
     mapping_layers: int | None = None  # stylegan2 only
-    d_arch: str = "resnet"  # or "projected" (projected_d.py)
+    d_arch: str = "resnet"  # or "projected" (networks/projected_discriminator.py)
     d_selfsup: bool = False  # FastGAN's self-supervised decoders on D's 8x8 and 16x16 features
     noise: bool = False  # per-pixel noise in g2 (fixed maps in eval mode and ONNX)
 
 
 @dataclass
 class GanConfig(Section):
-    """train_generator.py's recipe."""
+    """The generator stage's recipe (stages/generator.py)."""
     batch: int
     steps: int
     lr: float
@@ -117,7 +117,7 @@ class GanConfig(Section):
 
 @dataclass
 class ParserConfig(Section):
-    """train_parser.py (sections parser and eval_parser)."""
+    """stages/parser.py (sections parser and eval_parser)."""
     resolution: int
     base: int
     depth: int
@@ -133,7 +133,7 @@ class ParserConfig(Section):
 
 @dataclass
 class ProxyConfig(Section):
-    """fit_proxy.py."""
+    """stages/proxy.py."""
     k: int
     samples: int
     fit_pixels: int
@@ -143,7 +143,7 @@ class ProxyConfig(Section):
 
 @dataclass
 class RearrangerConfig(Section):
-    """train_rearranger.py; the w_* are the loss weights (0: the term is off)."""
+    """stages/rearranger.py; the w_* are the loss weights (0: the term is off)."""
     dim: int
     heads: int
     refine: int
@@ -171,7 +171,7 @@ class RearrangerConfig(Section):
 
 @dataclass
 class MapperConfig(Section):
-    """train_mapper.py; a top-level "mapper.<kind>" dict overrides these for one condition kind."""
+    """stages/mapper.py; a top-level "mapper.<kind>" dict overrides these for one condition kind."""
     base: int
     depth: int
     samples: int  # generated training pairs
@@ -185,7 +185,7 @@ class MapperConfig(Section):
 
 @dataclass
 class EncoderConfig(Section):
-    """train_encoder.py."""
+    """stages/encoder.py."""
     base: int
     steps: int
     batch: int
@@ -208,7 +208,7 @@ class Config:
     """One configs/<name>.json. Sections a config does not have are None (evaluation.json has only a parser)."""
     name: str
     data: DataConfig
-    title: str | None = None  # the pack's (export_pack.py), as are pack_name and quality
+    title: str | None = None  # the pack's (export/pack.py), as are pack_name and quality
     pack_name: str | None = None
     quality: str | None = None
     generator: GeneratorConfig | None = None

@@ -8,7 +8,7 @@ parts thickened to a width a pen stroke would have. Shapes are stacked back to f
 Deliberately not the simplifier the mappers train on (conditions.simplify_mask: random polygon
 tolerances and hulls): this set tests shapes the mappers never saw in that form.
 
-  .venv/bin/python models/train/designer_shapes.py OUT_DIR [--data DIR] [--masks 100]
+  .venv/bin/python -m phototype_train data designer-shapes OUT_DIR [--data DIR] [--masks 100]
 writes OUT_DIR/ID.png (class ids, 256 px) and OUT_DIR/preview.png (palette colours).
 """
 import argparse

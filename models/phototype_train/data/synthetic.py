@@ -1,6 +1,6 @@
 """A celebamask-mini-shaped folder of synthetic faces, for tests that must not need the real data.
 
-  .venv/bin/python models/train/synthetic_data.py OUT_DIR [--train 60]
+  .venv/bin/python -m phototype_train data synthetic OUT_DIR [--train 60]
 """
 import argparse
 from pathlib import Path

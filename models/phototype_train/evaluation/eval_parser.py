@@ -6,8 +6,8 @@ packs and the 256 px recipe; the parser was trained with random down-and-up scal
 output read at 128 px is not penalised for its softness, only for what it lacks.
 
 Trained on train/ only (configs/evaluation.json, section eval_parser), then frozen:
-  .venv/bin/python models/train/train_parser.py --config evaluation --section eval_parser --out eval_parser
-  .venv/bin/python models/train/eval_parser.py freeze runs/evaluation/eval_parser.pt
+  .venv/bin/python -m phototype_train parser --config evaluation --section eval_parser --out eval_parser
+  .venv/bin/python -m phototype_train eval parser freeze runs/evaluation/eval_parser.pt
 writes models/eval/parser.pt (weights only) and models/eval/parser.json (its sha256, shape, scores).
 """
 import argparse
@@ -70,7 +70,7 @@ def load(weights: Path = WEIGHTS, manifest: Path = MANIFEST) -> EvalParser:
     """The committed evaluation parser; refused with one line when missing or changed."""
     if not manifest.is_file() or not weights.is_file():
         raise UserError(f"the evaluation parser ({weights}) is missing: it is committed with the repo; "
-                        "restore it with git, or freeze a new one (see models/train/eval_parser.py)")
+                        "restore it with git, or freeze a new one (see python -m phototype_train eval parser)")
     info = json.loads(manifest.read_text())
     got = sha256(weights)
     if got != info["sha256"]:
@@ -89,7 +89,7 @@ def freeze(checkpoint: Path):
     torch.save({k: v.float().contiguous() for k, v in st["model"].items()}, WEIGHTS)
     info = {"sha256": sha256(WEIGHTS), "arch": st["arch"], "resolution": cfg.get("resolution"),
             "trained": {"data": "celebamask-mini train/ (the last 50 held out), never test/", "steps": st["step"],
-                        "seconds": st.get("seconds"), "config": "models/train/configs/evaluation.json (eval_parser)",
+                        "seconds": st.get("seconds"), "config": "models/phototype_train/configs/evaluation.json (eval_parser)",
                         "held_out": st.get("metrics")}}
     MANIFEST.write_text(json.dumps(info, indent=2) + "\n")
     print(f"froze {checkpoint} -> {WEIGHTS} ({WEIGHTS.stat().st_size / 2**20:.2f} MiB, sha256 {info['sha256']})")

@@ -5,7 +5,7 @@
                             designer shapes (designer_shapes.py), at the pack's resolution; WORK/real*.bin
   2. scripts/eval.ts     -> WORK/outputs-*.bin: every layout x every seed, unconditional samples and
                             rearranged pairs, through server/pipeline; face detection and face embeddings
-  3. evaluate.py score   -> layout fidelity, realism, identity, rearranger agreement; eval_report.py
+  3. evaluate.py score   -> layout fidelity, realism, identity, rearranger agreement; report.py
                             writes them: results.json, RESULTS.md, its grids, the pack's headline metrics
 
 Every network that measures is frozen and in eval mode: the committed evaluation parser

@@ -5,7 +5,7 @@ Structure: the committed evaluation parser labels samples and real faces at 128 
 mIoU (high: every sample has one layout), the spread of part areas and of hair height.
 The reference is the training images (train/ + unlabeled/): a training run never looks at test/.
 
-  .venv/bin/python models/train/monitor_generator.py runs/faces128/generator.pt [more.pt ...] [--psi 0.8] [--samples 1000]
+  .venv/bin/python -m phototype_train eval monitor runs/faces128/generator.pt [more.pt ...] [--psi 0.8] [--samples 1000]
 """
 import argparse
 import json

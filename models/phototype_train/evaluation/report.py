@@ -66,7 +66,7 @@ def _layout_section(r):
            f"and the labels are compared with the layout, majority-pooled to {E} px: mIoU over 19 classes from the accumulated "
            "confusion matrix (classes absent from both skipped) and pixel accuracy.", "",
            "Two layout sets: the exact `test/` masks, and the same layouts **as a designer draws them** "
-           "(`models/train/designer_shapes.py`: each part one flat shape, ellipses for small parts, coarse polygons for large "
+           "(`models/phototype_train/data/designer_shapes.py`: each part one flat shape, ellipses for small parts, coarse polygons for large "
            "ones, thin parts thickened; `docs/results/designer-masks-*.png` shows them). The **layout-ignoring reference** is "
            "a real `test/` photo scored against the *next* test photo's layout: a real face that ignores what was asked. "
            "A pack must clear it by a wide margin to be following the layout at all.", "",
@@ -94,7 +94,7 @@ def _realism_section(r):
     out = ["## Realism (not FID)", "",
            f"Feature network: **{r['feature_net']}**. Blocks 0-10 of the MobileNetV2 that the npm package nsfwjs (MIT) ships keep "
            "their ImageNet weights (its authors fine-tuned only from block 11 on); nothing in them was trained on faces or by this "
-           "project (`models/train/mobilenet_features.py`, checked against tfjs to 1e-5). Input: images in [-1, 1] as Keras "
+           "project (`models/phototype_train/evaluation/mobilenet_features.py`, checked against tfjs to 1e-5). Input: images in [-1, 1] as Keras "
            "MobileNetV2 expects, resized to 224 px, the size its weights and BatchNorm statistics were trained at. Features: "
            "block 5 (28 x 28, texture and sharpness) and block 10 (14 x 14, the deepest ImageNet block), each average-pooled: "
            "D = 128, small enough for covariances from about 1,000 samples. Distances are between each set of outputs and the "
@@ -186,7 +186,7 @@ def _speed_section(r):
 PROTOCOL_CHANGES = [
     "**Eval mode (bug fix).** The old score computed the parser's ceiling with a helper that put the parser back in "
     "training mode, so every output after it was labelled with BatchNorm batch statistics. Measured on this run's faces-64 "
-    "outputs with today's parser (`models/train/batchnorm_mode_effect.py`), batch statistics raise layout mIoU from 20.8 to "
+    "outputs with today's parser (`models/phototype_train/studies/batchnorm_mode_effect.py`), batch statistics raise layout mIoU from 20.8 to "
     "25.1 and parser-space precision from 0.29 to 0.57. Every measuring network now runs frozen in eval mode; tests check "
     "that labels do not depend on the batch and that scoring leaves the parser in eval mode (both fail with the bug put back).",
     "**One fixed evaluation parser** (`models/eval/parser.pt`, sha256 checked before use), at 128 px for every pack, "

@@ -1,6 +1,6 @@
 """Stage: export a run's networks as a model pack: ONNX files, parity vectors, pack.json.
 
-  .venv/bin/python models/train/export_pack.py --config faces64 --pack faces-64 [--force]
+  .venv/bin/python -m phototype_train export --config faces64 --pack faces-64 [--force]
 
 Writes models/packs/NAME/ (never over an existing pack without --force), validates pack.json
 against models/pack.schema.json, and, where Node and the repo's node_modules are installed,
@@ -202,25 +202,25 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
     if "cluster_purity" in pm:
         metrics.append(metric("cluster_purity", pm["cluster_purity"], f"share of pixels whose proxy cluster's majority parser label is their label, "
                               f"{pm['heldout_samples']} held-out samples (one-cluster baseline {pm['purity_one_cluster_baseline']})",
-                              f"python3 models/train/fit_proxy.py --config {cfgname}"))
+                              f"python -m phototype_train proxy --config {cfgname}"))
     if "agreement_cross" in rm:
         metrics.append(metric("rearranger_agreement", rm["agreement_cross"], f"proxy mask of rearranged features equal to the target's, "
                               f"{rm['heldout_pairs']} held-out pairs (without rearranging: {rm['agreement_no_rearrange']}; self: {rm['agreement_self']})",
-                              f"python3 models/train/train_rearranger.py --config {cfgname}"))
+                              f"python -m phototype_train rearranger --config {cfgname}"))
     if "appearance_kept" in rm:
         metrics.append(metric("rearranger_appearance_kept", rm["appearance_kept"], "1 - colour distance(source, rearranged) / "
                               "colour distance(source, other sample), per proxy region, held-out pairs: 1 = looks like the source",
-                              f"python3 models/train/train_rearranger.py --config {cfgname}"))
+                              f"python -m phototype_train rearranger --config {cfgname}"))
     for kind, st in mapper_states.items():
         m = st.get("metrics") or {}
         if "agreement_simplified" in m:
-            cmd = f"python3 models/train/train_mapper.py --config {cfgname} --kind {kind}"
+            cmd = f"python -m phototype_train mapper --config {cfgname} --kind {kind}"
             metrics.append(metric(f"mapper_{kind}_agreement_drawn", m["agreement_simplified"], f"mapper.{kind}'s proxy mask equal to the sample's "
                                   "own, from user-like conditions (simplified shapes / drawn strokes) of held-out generated samples", cmd))
             metrics.append(metric(f"mapper_{kind}_agreement_exact", m["agreement_exact"], "as above, from exact conditions", cmd))
     if est and est.get("metrics"):
         t = est["metrics"]["test"]
-        cmd = f"python3 models/train/train_encoder.py --config {cfgname}"
+        cmd = f"python -m phototype_train encoder --config {cfgname}"
         metrics.append(metric("inversion_test_l1", t["l1"], "mean |photo - g2(encoder(photo))| over test/ photos, pixels in [-1, 1]", cmd))
         metrics.append(metric("inversion_test_psnr", t["psnr"], "PSNR (dB) of encoder reconstructions of test/ photos", cmd))
         if "refined_psnr" in t:

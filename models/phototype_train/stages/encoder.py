@@ -5,7 +5,7 @@ image. Losses: F and style regression (generated), pixel L1 and a perceptual L1 
 encoder features (both), through the frozen g2. test/ photos are used only to report reconstruction.
 Optional refinement (Python only): a few Adam steps on F and style per photo against the same losses.
 
-  .venv/bin/python models/train/train_encoder.py --config faces64
+  .venv/bin/python -m phototype_train encoder --config faces64
 """
 import torch
 import torch.nn.functional as F

@@ -4,7 +4,7 @@ Recipe: non-saturating logistic loss, DiffAugment (colour, translation, cutout) 
 lazy R1 on reals, x-flips of the data, an EMA copy of G (the one every later stage uses).
 Stops after --steps or --minutes and resumes exactly where it stopped (RNG state included).
 
-  .venv/bin/python models/train/train_generator.py --config faces64 [--minutes 60]
+  .venv/bin/python -m phototype_train generator --config faces64 [--minutes 60]
 """
 import contextlib
 import copy

@@ -8,7 +8,7 @@ sample's image, k-means labels its features. The condition is made from the samp
   edges     a classical (Canny) edge map of the sample's image
 test/ is never touched.
 
-  .venv/bin/python models/train/train_mapper.py --config faces64 [--kind sketch]
+  .venv/bin/python -m phototype_train mapper --config faces64 [--kind sketch]
 """
 import time
 

@@ -3,7 +3,7 @@
 The training stack uses it to label generated samples (mapper pairs, cluster purity).
 The evaluation parser is a second run of this script with --out eval_parser and another seed.
 
-  .venv/bin/python models/train/train_parser.py --config faces64
+  .venv/bin/python -m phototype_train parser --config faces64
 """
 import torch
 import torch.nn.functional as F

@@ -6,7 +6,7 @@ pixel's vector is scaled to unit length, so k-means groups pixels by direction (
 not by activation strength. A pixel's proxy label is its nearest centroid by cosine.
 Cluster purity is measured against the face parser's labels on other (held-out) samples.
 
-  .venv/bin/python models/train/fit_proxy.py --config faces64
+  .venv/bin/python -m phototype_train proxy --config faces64
 """
 import time
 

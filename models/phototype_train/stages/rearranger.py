@@ -8,7 +8,7 @@ For samples a, b (frozen G, frozen proxy):
   real   g2(F_ab) judged by a discriminator (started from the generator's) against unconditional samples
   parse  the run's face parser finds b's parts in g2(F_ab) where it finds them in b's own image
 
-  .venv/bin/python models/train/train_rearranger.py --config faces64
+  .venv/bin/python -m phototype_train rearranger --config faces64
 """
 import torch
 import torch.nn.functional as F

@@ -1,6 +1,6 @@
 """A markdown table of held-out metrics from several runs of one stage (e.g. rearranger ablations).
 
-  .venv/bin/python models/train/ablation_table.py runs/ablate/*/rearranger.pt
+  .venv/bin/python -m phototype_train study ablation-table runs/ablate/*/rearranger.pt
 
 Each checkpoint's own saved metrics; nothing is recomputed.
 """

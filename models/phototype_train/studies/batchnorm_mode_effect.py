@@ -2,7 +2,7 @@
 parser in eval mode (running statistics) and in training mode (each batch's own BatchNorm statistics,
 what the old score did after computing the ceiling). Reads an `npm run eval` work folder.
 
-  .venv/bin/python models/train/batchnorm_mode_effect.py [--work .cache/eval]
+  .venv/bin/python -m phototype_train study batchnorm-mode-effect [--work .cache/eval]
 """
 import argparse
 import json

@@ -1,6 +1,6 @@
 """Before/after: the same test/ layouts and seeds through two packs, side by side, from two evaluation runs.
 
-  .venv/bin/python models/train/before_after.py --before .cache/eval-faces-64 --after .cache/eval-faces-128 \\
+  .venv/bin/python -m phototype_train study before-after --before .cache/eval-faces-64 --after .cache/eval-faces-128 \\
       --out docs/results/before-after.png
 
 Rows: test layout | before, seeds 1..S | after, seeds 1..S (every tile shown at 128 px).

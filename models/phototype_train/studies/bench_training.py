@@ -1,7 +1,7 @@
-"""Measure one generator training step (G + D, train_generator.py's recipe) under each CPU speed-up.
+"""Measure one generator training step (G + D, stages/generator.py's recipe) under each CPU speed-up.
 
-  .venv/bin/python models/train/bench_training.py [--configs faces64 faces128] [--steps 16] [--threads 2]
-  .venv/bin/python models/train/bench_training.py --stability 200 [--configs faces64]
+  .venv/bin/python -m phototype_train study bench-training [--configs faces64 faces128] [--steps 16] [--threads 2]
+  .venv/bin/python -m phototype_train study bench-training --stability 200 [--configs faces64]
 
 Speed: per config and variant, seconds per step (mean of --steps steps after warm-up; any 16 steps in a
 row hold one lazy-R1 step, as training does), the ratio to fp32 eager, and images an hour. Random

@@ -6,7 +6,7 @@ feature extractor is the run's own parser, so only compare numbers made with the
 Also FD in the MobileNetV2 space of the realism metric: a projected discriminator trains against
 those very features, so there it can look better than it is; read the parser column first.
 
-  .venv/bin/python models/train/compare_generators.py --config faces64 runs/compare/stylegan2.pt runs/compare/fastgan.pt
+  .venv/bin/python -m phototype_train study compare-generators --config faces64 runs/compare/stylegan2.pt runs/compare/fastgan.pt
 """
 import argparse
 import json

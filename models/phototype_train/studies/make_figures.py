@@ -1,6 +1,6 @@
 """Pictures of a trained run for docs/: samples, proxy masks, rearrangement, mapping.
 
-  .venv/bin/python models/train/make_figures.py --config faces64 --out docs/training
+  .venv/bin/python -m phototype_train study figures --config faces64 --out docs/training
 
 Writes samples.png (8x8 random faces), proxy-masks.png (faces beside their proxy masks),
 rearranged.png (sources moved into four other samples' layouts), mapped-masks.png

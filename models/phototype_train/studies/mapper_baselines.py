@@ -1,12 +1,12 @@
-"""What a mapper's proxy agreement should be compared with (run after train_mapper.py made its pairs).
+"""What a mapper's proxy agreement should be compared with (run after the mapper stage made its pairs).
 
   majority   every cell gets the most common proxy cluster of the training pairs
   label      every cell gets the cluster most often seen with its parser class (a per-pixel lookup,
              no context): the best any mapper can do that reads a cell's class and nothing else
 
-Both are measured on the mapper's held-out pairs, like train_mapper.py's agreement.
+Both are measured on the mapper's held-out pairs, like the mapper stage's agreement.
 
-  .venv/bin/python models/train/mapper_baselines.py --config faces64
+  .venv/bin/python -m phototype_train study mapper-baselines --config faces64
 """
 import argparse
 import json
@@ -43,7 +43,7 @@ def main(argv=None):
     set_threads()
     path = run_dir(cfg, args.run_dir) / "mapper-pairs.pt"
     if not path.is_file():
-        raise UserError(f"{path} is missing: run train_mapper.py --config {args.config} first")
+        raise UserError(f"{path} is missing: run python -m phototype_train mapper --config {args.config} first")
     p = torch.load(path)
     k = int(max(p["proxies"].max(), p["heldout_proxies"].max())) + 1
     print(json.dumps(baselines(p["masks"], p["proxies"], p["heldout_masks"], p["heldout_proxies"], k)))

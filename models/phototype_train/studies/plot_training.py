@@ -1,6 +1,6 @@
 """The generator's training curve as a picture: the monitor's rows (and the loss log) against images seen.
 
-  .venv/bin/python models/train/plot_training.py runs/faces128/generator --out docs/training/faces-128/curve.png
+  .venv/bin/python -m phototype_train study plot-training runs/faces128/generator --out docs/training/faces-128/curve.png
 
 Reads <prefix>.monitor.jsonl (FD-MobileNetV2, precision, recall, structure diversity; written every
 monitor_every images) and <prefix>.log.jsonl (losses, relative step sizes, seconds per step).

@@ -5,7 +5,7 @@ run's own face parser, never the evaluation parser): part purity, H(cluster), H(
 H(cluster | brightness tertile), H(part | cluster), and how often a target layout asks for a
 cluster its source sample lacks. Writes runs/<config>/proxy_study.json and prints a table.
 
-  .venv/bin/python models/train/proxy_study.py --config faces128 --ks 8 12 16 20 24
+  .venv/bin/python -m phototype_train study proxy-study --config faces128 --ks 8 12 16 20 24
 """
 import argparse
 import json

@@ -1,9 +1,9 @@
 """A run folder made before the training code became a package resumes after it.
 
 fixtures/pre_move_generator.pt: 3 generator steps of fixtures/pre_move_tiny.json (the tiny config with
-8 channels, batch 4, so the file stays small) on the synthetic dataset, made by the old flat scripts
-(models/train/train_generator.py at a787157). Checkpoints pickle only dicts, tensors and numpy RNG
-state, never a class of this code, so the move of every module must not matter.
+8 channels, batch 4, so the file stays small) on the synthetic dataset, made by train_generator.py at
+a787157, when the code was a flat folder of scripts. Checkpoints pickle only dicts, tensors and numpy
+RNG state, never a class of this code, so the move of every module must not matter.
 """
 import io
 import pickletools

@@ -1,7 +1,7 @@
 // npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS-PACK.md --grids docs/results/PACK --work .cache/eval-PACK --pack-metrics --no-bench --no-faces --smoke]
 //
 // The evaluation protocol end to end: test/ layouts (exact masks and the same layouts as designer
-// shapes, prepared by models/train/evaluate.py) go through the server's own pipeline (ONNX Runtime,
+// shapes, prepared by python -m phototype_train eval prepare) go through the server's own pipeline (ONNX Runtime,
 // in-process), every layout x every seed; unconditional samples and rearranger pairs come from its
 // stages (eval-sets.ts). A face detector and a face-identity network read every output and the real
 // test/ photos; evaluate.py then scores it all and writes docs/RESULTS-PACK.md and the pack's metrics (PACK: the default pack unless --pack).
@@ -49,7 +49,7 @@ const defaultName = chooseDefaultPack(registry.packs.keys(), process.env.PHOTOTY
 const pack = registry.packs.get(args.pack ?? defaultName ?? "");
 if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
 // Each pack's results have their own page, grids and work folder, so measuring one keeps the others.
-// Paths given are taken from where the command runs; the Python steps run in models/train.
+// Paths given are taken from where the command runs, and the Python steps get them absolute.
 const work = args.work ? resolve(args.work) : (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, `.cache/eval-${pack.name}`));
 const out = args.out ? resolve(args.out) : (smoke ? join(work, "RESULTS.md") : join(ROOT, `docs/RESULTS-${pack.name}.md`));
 const grids = args.grids ? resolve(args.grids) : (smoke ? join(work, "grids") : join(ROOT, `docs/results/${pack.name}`));
@@ -71,9 +71,9 @@ function run(cmd: string, argv: string[], cwd = ROOT): Promise<void> {
 }
 
 function python(stage: "prepare" | "score", extra: string[]): Promise<void> {
-  const common = ["evaluate.py", stage, "--work", work];
+  const common = ["-m", "phototype_train", "eval", stage, "--work", work];
   if (args.data) common.push("--data", resolve(args.data));
-  return run(args.python!, [...common, ...extra], join(ROOT, "models/train"));
+  return run(args.python!, [...common, ...extra]);
 }
 
 mkdirSync(work, { recursive: true });

@@ -1,7 +1,7 @@
 // Usage: npx tsx scripts/mobilenet-activations.ts INPUT.f32 N SIZE OUT_DIR LAYER...
 // Runs nsfwjs's Keras MobileNetV2 in tfjs (cpu backend) on N float32 NHWC images of SIZE x SIZE and writes each
 // named layer's output to OUT_DIR/LAYER.f32 (float32 NHWC), then prints their shapes as JSON.
-// The reference for models/train/mobilenet_features.py (checked by its tests).
+// The reference for models/phototype_train/evaluation/mobilenet_features.py (checked by its tests).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

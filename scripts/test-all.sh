@@ -13,11 +13,13 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium
 fi
 
-# The training and evaluation code's pinned Python packages, in a git-ignored venv.
-req=models/train/requirements.txt
-if [ ! -x .venv/bin/python ] || ! cmp -s "$req" .venv/requirements.installed; then
+# The training and evaluation code's pinned Python packages, in a git-ignored venv, and the code
+# itself (models/phototype_train) installed editable, so `python -m phototype_train` runs from anywhere.
+req=models/requirements.txt
+if [ ! -x .venv/bin/python ] || ! cmp -s "$req" .venv/requirements.installed || ! .venv/bin/python -c "import phototype_train" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+  .venv/bin/pip install -q --disable-pip-version-check -e models
   cp "$req" .venv/requirements.installed
 fi
 
@@ -35,5 +37,5 @@ npm ci --no-audit --no-fund
 npm run build
 npx tsc --noEmit -p tsconfig.json
 npx vitest run
-(cd models/train && ../../.venv/bin/python -m pytest -q)
+(cd models && ../.venv/bin/python -m pytest -q)
 echo "all tests passed"

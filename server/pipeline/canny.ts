@@ -1,5 +1,5 @@
 // The edge map the edges mapper was trained on, computed from a user's photo: a bit-exact port of
-// models/train/conditions.py `edges_from_image`, which is OpenCV 4.6's
+// models/phototype_train/data/conditions.py `edges_from_image`, which is OpenCV 4.6's
 //   grey = cvtColor(rgb, RGB2GRAY); grey = GaussianBlur(grey, (3, 3), 0.8)
 //   lo, hi = int(0.66 * median), int(1.33 * median); Canny(grey, lo, max(hi, lo + 1))
 // No HED weights exist offline, so this classical detector is what both sides use. Integer maths

@@ -15,7 +15,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("npm run eval --smoke", () => {
   it("computes every metric and writes RESULTS.md with grids", () => {
     const data = join(work, "celebamask-mini");
-    execFileSync(PYTHON, ["models/train/synthetic_data.py", data, "--train", "40"], { cwd: ROOT });
+    execFileSync(PYTHON, ["-m", "phototype_train", "data", "synthetic", data, "--train", "40"], { cwd: ROOT });
     execFileSync(process.execPath, ["--import", "tsx", "scripts/eval.ts", "--smoke", "--data", data, "--work", join(work, "w")],
       { cwd: ROOT, stdio: "pipe", env: { ...process.env, PHOTOTYPE_THREADS: "2" } });
     const r = JSON.parse(readFileSync(join(work, "w", "results.json"), "utf8"));

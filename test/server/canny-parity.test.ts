@@ -1,4 +1,4 @@
-// The server's edge detector against OpenCV itself: models/train/conditions.py edges_from_image
+// The server's edge detector against OpenCV itself: models/phototype_train/data/conditions.py edges_from_image
 // (what the edges mapper was trained on) run by the repo venv's Python with cv2 on the same pictures.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { flatRgb, syntheticFace } from "./images.ts";
 import { PYTHON } from "../../scripts/python.ts";
 
 const SCRIPT = resolve(import.meta.dirname, "fixtures/canny_parity.py");
-const hasCv2 = spawnSync(PYTHON, ["-c", "import cv2, numpy"], { stdio: "ignore" }).status === 0;
+const hasCv2 = spawnSync(PYTHON, ["-c", "import cv2, numpy, phototype_train"], { stdio: "ignore" }).status === 0;
 
 function noise(width: number, height: number, seed: number): Uint8Array {
   const next = xoshiro128ss(seed);

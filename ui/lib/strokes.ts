@@ -1,5 +1,5 @@
 // Pen strokes → the sketch and scribble conditions, drawn like the training conditions
-// (models/train/conditions.py): every line the same 1-2 px wide at the pack's resolution, whatever
+// (models/phototype_train/data/conditions.py): every line the same 1-2 px wide at the pack's resolution, whatever
 // the designer's stroke weight, on a clear canvas; a pixel is drawn where coverage reaches half.
 // Sketch: 1 = stroke, 0 = paper. Scribble: the stroke's class id, NO_STROKE elsewhere.
 import type { StrokePath } from "../../plugin/messages.ts";

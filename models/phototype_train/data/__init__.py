@@ -1,0 +1,1 @@
+"""Data: the dataset on disk, augmentation, face classes, designer shapes, drawn conditions, synthetic faces."""

@@ -1,0 +1,1 @@
+"""Studies: measurements, ablations, benchmarks and figures. Nothing here builds a pack."""

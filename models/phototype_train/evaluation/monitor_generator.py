@@ -17,7 +17,7 @@ import torch
 from phototype_train.evaluation import eval_parser
 from phototype_train.evaluation import mobilenet_features
 from phototype_train.data.classes import NAMES, NUM_CLASSES
-from phototype_train.common import REPO, data_root, run_main, save_image_grid, set_threads
+from phototype_train.common import REPO, UserError, data_root, run_main, save_image_grid, set_threads
 from phototype_train.config import Config
 from phototype_train.data.dataset import to_float, training_images
 from phototype_train.evaluation.metrics import area_spread, frechet_distance, pairwise_layout_miou, precision_recall, vertical_extent
@@ -76,16 +76,21 @@ def main(argv=None):
     ap.add_argument("--psi", type=float, nargs="+", help="truncations to measure (default: the config's)")
     ap.add_argument("--grid", help="also write a PNG: 16 fixed-latent samples per checkpoint, two rows each")
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--grid-only", action="store_true", help="only write --grid (no measurement)")
     ap.add_argument("--no-recalibrate", action="store_true", help="keep the checkpoint's BatchNorm statistics (as the old recipe sampled)")
     args = ap.parse_args(argv)
+    if args.grid_only and not args.grid:
+        raise UserError("--grid-only needs --grid FILE")
     cfg = Config.load(args.config)
     set_threads()
-    parser = eval_parser.load()
-    ref = Reference(cfg, parser)
+    parser = None if args.grid_only else eval_parser.load()
+    ref = None if args.grid_only else Reference(cfg, parser)
     rows, shown = [], []
     for path in args.checkpoints:
         G, st = load_generator(path)
-        for psi in args.psi or [cfg.gan.truncation]:
+        if not args.no_recalibrate:
+            recalibrate_batchnorm(G, G.z_dim)
+        for psi in [] if args.grid_only else args.psi or [cfg.gan.truncation]:
             row = {"checkpoint": path, "psi": psi, "images_seen": st["seen"], "minutes": round(st["seconds"] / 60, 1),
                    **measure(G, ref, parser, args.samples, psi, recalibrate=not args.no_recalibrate)}
             rows.append(row)

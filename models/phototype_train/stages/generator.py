@@ -213,7 +213,7 @@ def train(cfg, tc, args):
     budget = args.minutes * 60 if args.minutes else None
     monitor = Monitor(cfg, tc, out_dir, name) if tc.monitor_every else None
     t_start, t_last = time.time(), time.time()
-    r1, window = torch.zeros(()), 0.0  # last lazy-R1 value (for the log), seconds since the last print
+    r1, window, window_steps = torch.zeros(()), 0.0, 0  # last lazy-R1 value (for the log); time and steps since the last print
 
     def ema_snapshot(path):
         recalibrate_batchnorm(G_ema, gcfg.z_dim)
@@ -231,7 +231,7 @@ def train(cfg, tc, args):
         ema_update(G_ema, G, 0.5 ** (batch / max(ema_imgs, 1e-8)))
         step += 1
         now = time.time()
-        seconds, window, t_last = seconds + now - t_last, window + now - t_last, now
+        seconds, window, window_steps, t_last = seconds + now - t_last, window + now - t_last, window_steps + 1, now
         if logging:
             # Relative step sizes show whether G and D move alike; load average shows contention beside s/step.
             log.write(step=step, seen=seen, seconds=round(seconds, 1), loss_d=round(out["loss_d"].item(), 4),
@@ -242,9 +242,9 @@ def train(cfg, tc, args):
                       load1=round(os.getloadavg()[0], 2))
         if step % 100 == 0:
             print(f"step {step} seen {seen} {seconds / 60:.1f} min  D {out['loss_d'].item():.3f} G {out['loss_g'].item():.3f} "
-                  f"R1 {r1.item():.3f}  {window / 100:.3f} s/step, {100 * batch / window * 3600:,.0f} images/h, "
+                  f"R1 {r1.item():.3f}  {window / window_steps:.3f} s/step, {window_steps * batch / window * 3600:,.0f} images/h, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
-            window = 0.0
+            window, window_steps = 0.0, 0
         if step % tc.sample_every == 0:
             ema_snapshot(sample_dir / f"step-{step:06d}.png")
         if step % tc.ckpt_every == 0:

@@ -201,7 +201,7 @@ def train(cfg, tc, args):
         print(f"resuming {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
 
     def save():
-        recalibrate_batchnorm(G_ema, gcfg.z_dim, batches=4)  # what later stages sample and export
+        """Call after recalibrate(): the EMA copy's statistics are what later stages sample and export."""
         save_checkpoint(ckpt, {"kind": "generator", "gcfg": gcfg.given(), "tc": tc.given(), "g": G.state_dict(), "d": D.state_dict(),
                                "g_ema": G_ema.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                                "rng": rng_state(gen), "step": step, "seen": seen, "seconds": seconds})
@@ -215,8 +215,10 @@ def train(cfg, tc, args):
     t_start, t_last = time.time(), time.time()
     r1, window, window_steps = torch.zeros(()), 0.0, 0  # last lazy-R1 value (for the log); time and steps since the last print
 
-    def ema_snapshot(path):
+    def recalibrate():
         recalibrate_batchnorm(G_ema, gcfg.z_dim)
+
+    def ema_snapshot(path):
         with torch.no_grad():
             save_image_grid(G_ema(fixed_z.to(dev)).float().clamp(-1, 1) * 0.5 + 0.5, path, nrow=8)
 
@@ -245,14 +247,18 @@ def train(cfg, tc, args):
                   f"R1 {r1.item():.3f}  {window / window_steps:.3f} s/step, {window_steps * batch / window * 3600:,.0f} images/h, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
             window, window_steps = 0.0, 0
-        if step % tc.sample_every == 0:
+        sample, watch = step % tc.sample_every == 0, monitor and seen // tc.monitor_every > (seen - batch) // tc.monitor_every
+        keep = watch or step % tc.ckpt_every == 0
+        if sample or keep:
+            recalibrate()  # once for whatever this step samples, measures and saves
+        if sample:
             ema_snapshot(sample_dir / f"step-{step:06d}.png")
-        if step % tc.ckpt_every == 0:
+        if keep:
             save()
-        if monitor and seen // tc.monitor_every > (seen - batch) // tc.monitor_every:
-            save()
+        if watch:
             monitor.run(G_ema, step, seen, seconds)
             t_last = time.time()  # the monitor's own time is not training time
+    recalibrate()
     save()
     ema_snapshot(sample_dir / "latest.png")
     print(f"saved {ckpt} at step {step} ({seen} images seen, {seconds / 60:.1f} min trained)")
@@ -275,7 +281,8 @@ class Monitor:
     def run(self, G_ema, step, seen, seconds):
         from phototype_train.evaluation.monitor_generator import measure
         t0 = time.time()
-        row = measure(G_ema, self.ref, self.parser, self.tc.monitor_samples, self.tc.truncation)
+        # G_ema's statistics were just recalibrated for the checkpoint this row describes.
+        row = measure(G_ema, self.ref, self.parser, self.tc.monitor_samples, self.tc.truncation, recalibrate=False)
         with torch.no_grad():
             z = torch.randn(32, G_ema.z_dim, generator=torch.Generator().manual_seed(1234))
             save_image_grid(G_ema(z, self.tc.truncation).float().clamp(-1, 1) * 0.5 + 0.5, self.grids / f"seen-{seen:07d}.png", nrow=8)

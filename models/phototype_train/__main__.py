@@ -33,6 +33,7 @@ STUDIES = {
     "mapper-baselines": ("phototype_train.studies.mapper_baselines", "what a mapper's agreement should be compared with"),
     "plot-training": ("phototype_train.studies.plot_training", "the generator's training curve as a picture"),
     "proxy-study": ("phototype_train.studies.proxy_study", "proxy masks for several k"),
+    "proxy-parts": ("phototype_train.studies.proxy_parts", "part read-outs: can a proxy mask name every face part"),
 }
 DATA = {
     "synthetic": ("phototype_train.data.synthetic", "a celebamask-mini-shaped folder of synthetic faces (for tests)"),

@@ -139,6 +139,11 @@ class ProxyConfig(Section):
     fit_pixels: int
     seed: int
     normalise: str = "global"  # or "sample": standardise within each sample first
+    kind: str = "kmeans"  # or "parts": a part head names each pixel's part, then k-means within parts
+    head_hidden: int = 64  # parts: 0 = a linear head, N = a 3x3 conv of N channels first
+    variants: list = field(default_factory=lambda: [[0.0, 1]])  # parts: [share floor, clusters], first match wins
+    sides: str = "kept"  # parts: "merged" = l_/r_ eye, brow, ear as one part (the side follows from position)
+    parser: str | None = None  # parts: a parser other than the run's parser.pt (e.g. a pack's parser.onnx)
 
 
 @dataclass

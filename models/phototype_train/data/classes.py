@@ -47,3 +47,17 @@ def hex_rgb(h: str):
 def palette_tensor():
     import torch
     return torch.tensor([hex_rgb(c) for _, c in CLASSES], dtype=torch.uint8)
+
+
+def side_merge_lut():
+    """Class id -> part id with each r_ part folded into its l_ part (eye, brow, ear as one part each):
+    which side a part is on follows from where it is, so a proxy part need not carry it."""
+    lut = list(range(NUM_CLASSES))
+    for a, b in FLIP_SWAP.items():
+        lut[max(a, b)] = min(a, b)
+    return lut
+
+
+def sides_merged(labels):
+    import torch
+    return torch.tensor(side_merge_lut())[labels]

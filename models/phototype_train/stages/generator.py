@@ -283,6 +283,7 @@ class Monitor:
         t0 = time.time()
         # G_ema's statistics were just recalibrated for the checkpoint this row describes.
         row = measure(G_ema, self.ref, self.parser, self.tc.monitor_samples, self.tc.truncation, recalibrate=False)
+        row["recalibrated"] = True  # by the loop, just before this row
         with torch.no_grad():
             z = torch.randn(32, G_ema.z_dim, generator=torch.Generator().manual_seed(1234))
             save_image_grid(G_ema(z, self.tc.truncation).float().clamp(-1, 1) * 0.5 + 0.5, self.grids / f"seen-{seen:07d}.png", nrow=8)

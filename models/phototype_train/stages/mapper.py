@@ -17,16 +17,16 @@ import torch
 import torch.nn.functional as F
 
 from phototype_train.data.augment import random_theta, warp_mask
-from phototype_train.data.classes import NUM_CLASSES
+from phototype_train.data.classes import NUM_CLASSES, side_merge_lut
 from phototype_train.common import (StageState, UserError, autocast_for, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything,
                     set_threads, stage_args)
 from phototype_train.config import stage_config
 from phototype_train.data.conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from phototype_train.data.dataset import downsample_mask
-from phototype_train.stages.proxy import load_proxy
+from phototype_train.networks.proxy import PartProxyAssign
+from phototype_train.stages.proxy import load_proxy, proxy_parser
 from phototype_train.networks.mapper import SemanticMapper
 from phototype_train.sampling import latents, load_generator, synthesize
-from phototype_train.stages.parser import load_parser
 
 PAIR_SEED, HELDOUT_SEED = 500_000, 888_000
 
@@ -39,6 +39,14 @@ def load_mapper(path):
 
 
 KINDS = ("mask", "sketch", "scribble", "edges")
+
+
+def drawing_rule(proxy, pst):
+    """A part-aware proxy's cluster parts, for mask mappers that follow the drawn parts (networks/mapper.py)."""
+    if not isinstance(proxy, PartProxyAssign):
+        return {}
+    lut = side_merge_lut() if pst.get("sides") == "merged" else list(range(NUM_CLASSES))
+    return {"cluster_part": proxy.centroid_part.tolist(), "part_of_class": lut}
 
 
 @torch.no_grad()
@@ -107,8 +115,8 @@ def main(argv=None):
     run = run_dir(cfg, args.run_dir)
     ckpt, pairs_file = run / f"mapper.{args.kind}.pt", run / "mapper-pairs.pt"
     G, gst = load_generator(run / "generator.pt")
-    proxy, _ = load_proxy(run / "proxy.pt")
-    parser, _ = load_parser(run / "parser.pt")
+    proxy, pst = load_proxy(run / "proxy.pt")
+    parser = proxy_parser(cfg.proxy, run)
     psi = cfg.gan.truncation
     # Pairs are made once per (generator, proxy) and shared by every kind's mapper.
     made_from = {"generator_step": gst["step"], "proxy_centroids": float(proxy.centroids.sum()), "samples": mc.samples}
@@ -122,7 +130,7 @@ def main(argv=None):
         torch.save(pairs, pairs_file)
         print(f"made {len(m)} training pairs in {time.time() - t0:.0f}s")
     arch = {"kind": args.kind, "num_classes": NUM_CLASSES, "k": proxy.k, "base": mc.base, "depth": mc.depth,
-            "out_down": int(round(np.log2(G.res // G.split)))}
+            "out_down": int(round(np.log2(G.res // G.split))), **drawing_rule(proxy, pst)}
     gen = seed_everything(mc.seed)
     rng = np.random.default_rng(mc.seed)
     mapper = SemanticMapper(**arch)

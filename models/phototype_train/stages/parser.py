@@ -33,7 +33,28 @@ def evaluate(parser, images, masks, batch=50):
     return {"miou": m, "pixel_accuracy": pixel_accuracy(conf)}
 
 
+class OnnxParser:
+    """A pack's exported parser.onnx as a callable like FaceParser (RGB in [-1, 1] -> class logits):
+    lets a study label samples with exactly the parser a shipped pack carries."""
+
+    def __init__(self, path):
+        import onnxruntime as ort  # only studies on a shipped pack need it
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, x):
+        return torch.from_numpy(self.session.run(None, {self.input: x.float().contiguous().numpy()})[0])
+
+    def eval(self):
+        return self
+
+
 def load_parser(path):
+    """A run's parser checkpoint, or a pack's parser.onnx (then the state is {})."""
+    if str(path).endswith(".onnx"):
+        return OnnxParser(path), {}
     st = load_stage(path, "parser")
     p = FaceParser(**st["arch"])
     load_weights(p, st["model"], path, "parser checkpoint")

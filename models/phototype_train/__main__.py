@@ -33,6 +33,7 @@ STUDIES = {
     "mapper-baselines": ("phototype_train.studies.mapper_baselines", "what a mapper's agreement should be compared with"),
     "plot-training": ("phototype_train.studies.plot_training", "the generator's training curve as a picture"),
     "proxy-study": ("phototype_train.studies.proxy_study", "proxy masks for several k"),
+    "fit-layout": ("phototype_train.studies.fit_layout", "the server's fit option read by the evaluation parser (npm run bench:fit)"),
 }
 DATA = {
     "synthetic": ("phototype_train.data.synthetic", "a celebamask-mini-shaped folder of synthetic faces (for tests)"),

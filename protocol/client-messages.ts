@@ -2,11 +2,19 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Condition } from "./conditions.ts";
 import { Id, Photo, Seed } from "./fields.ts";
-import { MAX_VARIATIONS } from "./limits.ts";
+import { MAX_FIT, MAX_VARIATIONS } from "./limits.ts";
 
 /** Use this photo's features and style instead of a seed's: the same person in the new layout. */
 export const PhotoSource = Type.Object({ kind: Type.Literal("photo"), photo: Photo }, { additionalProperties: false });
 export type PhotoSource = Static<typeof PhotoSource>;
+
+/**
+ * Fit the layout: make this many candidates per kept image (seeds seed..seed + fit * variations - 1)
+ * and keep the `variations` whose layout the pack's parser finds closest to the drawn mask, best
+ * first; each image says its own seed. 1 is off. Only a mask condition has a class map to compare
+ * with: for any other the request runs without it and `done` carries a `fit_not_applied` warning.
+ */
+export const Fit = Type.Integer({ minimum: 1, maximum: MAX_FIT });
 
 /**
  * Resample the region of these classes from another seed, rearranged into the same layout; the
@@ -36,6 +44,7 @@ export const GenerateRequest = Type.Object(
     truncation: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     source: Type.Optional(PhotoSource),
     restyle: Type.Optional(Restyle),
+    fit: Type.Optional(Fit),
   },
   { additionalProperties: false },
 );

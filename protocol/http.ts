@@ -1,6 +1,6 @@
 // The HTTP bodies (scripts, health checks): GET /health, GET /packs, POST /generate.
 import { Type, type Static } from "@sinclair/typebox";
-import { PhotoSource, Restyle } from "./client-messages.ts";
+import { Fit, PhotoSource, Restyle } from "./client-messages.ts";
 import { Condition } from "./conditions.ts";
 import { Base64, Seed } from "./fields.ts";
 import { MAX_MESSAGE_BYTES, MAX_VARIATIONS, PROTOCOL_VERSION } from "./limits.ts";
@@ -48,7 +48,7 @@ export type PacksResponse = Static<typeof PacksResponse>;
  * POST /generate with Content-Type application/json. Exactly one of `mask` (class ids, flat
  * row-major or one array a row), `condition` (as on the WebSocket) or `png` (base64 PNG: 8-bit
  * greyscale class ids, or colours snapped to the palette). Query parameters of the same names
- * (seed, variations, pack, truncation, format) apply when the body omits them.
+ * (seed, variations, pack, truncation, fit, format) apply when the body omits them.
  */
 export const HttpGenerateBody = Type.Object(
   {
@@ -66,6 +66,7 @@ export const HttpGenerateBody = Type.Object(
     seed: Type.Optional(Seed),
     variations: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VARIATIONS })),
     truncation: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    fit: Type.Optional(Fit),
     format: Type.Optional(Type.Union([Type.Literal("png"), Type.Literal("json")])),
   },
   { additionalProperties: false },
@@ -75,13 +76,14 @@ export type HttpGenerateBody = Static<typeof HttpGenerateBody>;
 /**
  * POST /generate answer with format=json (or Accept: application/json). With format=png (the
  * default) the body is one PNG: the variations side by side, left to right, seeds in the
- * X-Phototype-Seeds header and stage timings (JSON) in X-Phototype-Timings.
+ * X-Phototype-Seeds header and stage timings (JSON) in X-Phototype-Timings. With fit, each kept
+ * image's fitScore (the parser's layout mIoU, 0..1) is in X-Phototype-Fit-Scores, in the same order.
  */
 export const HttpGenerateResponse = Type.Object({
   pack: Type.String(),
   width: Type.Integer(),
   height: Type.Integer(),
-  images: Type.Array(Type.Object({ seed: Seed, png: Type.String() })),
+  images: Type.Array(Type.Object({ seed: Seed, png: Type.String(), fitScore: Type.Optional(Type.Number()) })),
   timings: Timings,
   note: Type.Optional(Type.String()),
   warnings: Type.Optional(Type.Array(Warning)),

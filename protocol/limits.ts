@@ -5,6 +5,12 @@ export const DEFAULT_PORT = 8787;
 /** Largest text frame the server reads (a 1024 px mask in base64 is ~1.4 MB). */
 export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 export const MAX_VARIATIONS = 8;
+/**
+ * Fit the layout: candidates made per kept image (1 = off), so a request makes up to
+ * MAX_VARIATIONS * MAX_FIT images. Off by default: docs/USING.md (Fit layout) has the measurement.
+ */
+export const MAX_FIT = 8;
+export const DEFAULT_FIT = 1;
 export const MAX_SEED = 0xffffffff;
 export const DEFAULT_HOST = "127.0.0.1";
 /** Path of the WebSocket endpoint; a browser passes the pairing code as `?token=CODE`. */

@@ -5,7 +5,7 @@ import { Value } from "@sinclair/typebox/value";
 import { CancelRequest, ClientMessage, GenerateRequest, InvertRequest } from "./client-messages.ts";
 import { EdgesCondition, ExemplarCondition, MaskCondition, ScribbleCondition, SketchCondition } from "./conditions.ts";
 import { jsonShapeProblem, MESSAGE_SHAPE } from "./json-shape.ts";
-import { MAX_MESSAGE_BYTES, MAX_SEED, MAX_VARIATIONS } from "./limits.ts";
+import { MAX_FIT, MAX_MESSAGE_BYTES, MAX_SEED, MAX_VARIATIONS } from "./limits.ts";
 import { ServerMessage, type ErrorCode } from "./server-messages.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; id?: string };
@@ -16,6 +16,7 @@ const FIELD_RULES: Record<string, string> = {
   "/variations": `variations must be an integer from 1 to ${MAX_VARIATIONS}`,
   "/mode": 'mode must be "preview" or "final"',
   "/truncation": "truncation must be a number from 0 to 1",
+  "/fit": `fit must be an integer from 1 (off) to ${MAX_FIT}: candidates made per kept image`,
   "/id": "id must be a string of 1 to 64 characters",
   "/condition/data": "condition.data must be the condition's bytes in base64",
   "/condition/photo": "condition.photo must be a PNG in base64",

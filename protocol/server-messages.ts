@@ -86,6 +86,8 @@ export const ImageResult = Type.Object({
   timings: Timings,
   /** Restyle requests: the seed the restyled region came from. */
   restyleSeed: Type.Optional(Seed),
+  /** Fit requests: the pack parser's layout mIoU (0..1) of this image against the drawn mask. */
+  fitScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 export type ImageResult = Static<typeof ImageResult>;
 
@@ -110,8 +112,8 @@ export const LayoutResult = Type.Object({
 });
 export type LayoutResult = Static<typeof LayoutResult>;
 
-/** Known warning codes: `no_face_drawn` (a mask or scribble with no skin or face parts). */
-export type WarningCode = "no_face_drawn" | "seeds_wrapped" | "looks_like_photo";
+/** Known warning codes: `no_face_drawn` (a mask or scribble with no skin or face parts), `fit_not_applied` (fit asked for a condition without a class map). */
+export type WarningCode = "no_face_drawn" | "seeds_wrapped" | "looks_like_photo" | "fit_not_applied";
 
 /**
  * Something worth telling the person about a request that still ran. The code is a plain string

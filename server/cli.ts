@@ -16,7 +16,7 @@ import { isImageError } from "./pipeline/image-errors.ts";
 import { maskFromPng } from "./pipeline/mask.ts";
 import { ensureOutDir, OutDirError } from "./out-dir.ts";
 import { chooseProvider, closePackRuntime, defaultSessionSettings, openPackRuntime, type ProviderPreference } from "./pipeline/runtime.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEED, MAX_VARIATIONS } from "../protocol/index.ts";
+import { DEFAULT_FIT, DEFAULT_HOST, DEFAULT_PORT, MAX_FIT, MAX_SEED, MAX_VARIATIONS } from "../protocol/index.ts";
 import { configDir, loadOrCreateSecret } from "./secret.ts";
 import { ConfigError, DEFAULT_PACKS_DIR, startServer } from "./server.ts";
 import { SERVER_VERSION } from "./version.ts";
@@ -152,6 +152,7 @@ program
   .option("--packs <dir>", "packs folder (or $PHOTOTYPE_PACKS)")
   .option("--truncation <t>", "truncation from 0 to 1 (default: the pack's)", unit)
   .option("--batch <n>", "images per network run", int("batch", 1, 64), 8)
+  .option("--fit <k>", `fit the layout: make k candidates per image and keep the ones the pack's parser finds closest to the mask, 1 (off) to ${MAX_FIT}`, int("fit", 1, MAX_FIT), DEFAULT_FIT)
   .addOption(providerOption())
   .action(async (o) => {
     const maskBytes = readMaskFile(o.mask);
@@ -175,19 +176,26 @@ program
     const noFace = drawnFaceProblem(read.mask, faceClassIds(pack.manifest.classes));
     if (noFace) process.stderr.write(`warning: ${noFace}\n`);
 
+    const fit: number = o.fit;
+    if (fit > 1 && !pack.manifest.networks.parser) throw new UsageError(`pack ${pack.name} has no parser, so it cannot fit the layout; leave out --fit`);
     const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
     const rt = await openPackRuntime(pack, defaultSessionSettings(choice.provider));
     const seed: number = o.seed ?? randomInt(0, MAX_SEED + 1);
     const total: number = o.variations;
-    process.stderr.write(`${pack.name} (${pack.manifest.resolution} px, ${read.source} mask) on ${choice.provider}, seeds ${seed}..${(seed + total - 1) % (MAX_SEED + 1)}\n`);
-    if (seed + total - 1 > MAX_SEED) process.stderr.write(`warning: seeds go up to ${MAX_SEED}, then start again at 0\n`);
+    const last = (seed + total * fit - 1) % (MAX_SEED + 1);
+    const fitting = fit > 1 ? `, fitting the layout: the best ${total} of ${total * fit} candidates` : "";
+    process.stderr.write(`${pack.name} (${pack.manifest.resolution} px, ${read.source} mask) on ${choice.provider}, seeds ${seed}..${last}${fitting}\n`);
+    if (seed + total * fit - 1 > MAX_SEED) process.stderr.write(`warning: seeds go up to ${MAX_SEED}, then start again at 0\n`);
     const bar = new cliProgress.SingleBar({ format: "{bar} {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     const written: string[] = [];
+    const fitLines: string[] = [];
     try {
       for (let done = 0; done < total; done += o.batch) {
         const n = Math.min(o.batch, total - done);
-        const result = await generate(rt, { mask: read.mask, seed: (seed + done) % (MAX_SEED + 1), variations: n, truncation: o.truncation });
+        // With fit, each run's candidates are seeds of their own: run i starts after run i-1's last.
+        const result = await generate(rt, { mask: read.mask, seed: (seed + done * fit) % (MAX_SEED + 1), variations: n, truncation: o.truncation, fit });
+        if (fit > 1) fitLines.push(...result.images.map((img) => `seed ${img.seed}: layout mIoU ${img.fitScore} by the pack's parser`), `fit: ${result.timings.fit} ms`);
         for (const img of result.images) {
           const file = join(out, `${pack.name}-${img.seed}.png`);
           try {
@@ -203,6 +211,7 @@ program
       bar.stop();
       await closePackRuntime(rt);
     }
+    for (const line of fitLines) process.stderr.write(`${line}\n`);
     for (const f of written) console.log(f);
   });
 
@@ -300,7 +309,9 @@ program
       console.log(`FAIL ${r.folder}: refused: ${r.reason}`);
     }
     for (const pack of registry.packs.values()) {
-      const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
+      const fit: number = o.fit;
+    if (fit > 1 && !pack.manifest.networks.parser) throw new UsageError(`pack ${pack.name} has no parser, so it cannot fit the layout; leave out --fit`);
+    const choice = await chooseProvider(o.provider as ProviderPreference, join(pack.dir, pack.manifest.networks.mapping.file));
       if (!pack.manifest.parity) {
         ok = false;
         console.log(`FAIL ${pack.name}: no parity vectors in pack.json, cannot verify`);

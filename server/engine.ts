@@ -10,7 +10,7 @@ import { packInfo } from "./pack/info.ts";
 import { chooseDefaultPack, loadPacks, refusePack, type PackRegistry } from "./pack/registry.ts";
 import { createPreparer } from "./prepare.ts";
 import { generate, GenerationAborted, type VisibleStage } from "./pipeline/generate.ts";
-import { asDrawnRequest, generateBatch } from "./pipeline/batch.ts";
+import { asDrawnRequest, candidateCount, generateBatch } from "./pipeline/batch.ts";
 import type { GenerateInput } from "./pipeline/request.ts";
 import { invertPhoto } from "./pipeline/invert.ts";
 import { createInferencePool } from "./inference-pool.ts";
@@ -159,7 +159,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const input = job.task.input;
     const out = await withJobSignal(signal, () => generate(rt, input, hooks));
     const bytes = out.images.reduce((a, i) => a + i.png.length, 0);
-    const extras = [input.source ? "source=photo" : "", input.restyle ? `restyle=${input.restyle.classes.join("+")}` : ""].filter(Boolean).join(" ");
+    const extras = [input.source ? "source=photo" : "", input.restyle ? `restyle=${input.restyle.classes.join("+")}` : "", input.fit ? `fit=${input.fit}` : ""].filter(Boolean).join(" ");
     log.info(
       `generated ${job.requestId}: pack=${job.pack} kind=${input.condition?.kind ?? "mask"} n=${input.variations}${extras ? " " + extras : ""} ` +
         `png=${bytes}B in ${(performance.now() - started).toFixed(1)} ms`,
@@ -170,7 +170,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // alone, so one bad request cannot fail the others.
   const batching: Batching<Job, JobResult> = {
     key: (job) => (job.task.kind === "generate" && asDrawnRequest(job.task.input) ? `generate\u0000${job.pack}` : null),
-    size: (job) => (job.task.kind === "generate" ? job.task.input.variations : 1),
+    size: (job) => (job.task.kind === "generate" ? job.task.input.variations * (job.task.input.fit ?? 1) : 1),
     run: async (jobs, signals) => {
       const rt = runtimes.get(jobs[0].pack);
       const started = performance.now();
@@ -184,7 +184,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
             jobs.map((j, i) => ({ signal: signals[i], onStage: (stage: VisibleStage) => j.onStage?.(stage) })),
           ),
         );
-        const images = inputs.reduce((a, r) => a + r.variations, 0);
+        const images = inputs.reduce((a, r) => a + candidateCount(r), 0);
         log.info(`generated ${jobs.map((j) => j.requestId).join(", ")} in one run: pack=${jobs[0].pack} n=${images} in ${(performance.now() - started).toFixed(1)} ms`);
         return outs.map((out, i): MemberResult<JobResult> => {
           const decode: Record<string, number> = jobs[i].decodeMs !== undefined ? { decode: Math.round(jobs[i].decodeMs! * 100) / 100 } : {};

@@ -4,7 +4,7 @@
 import { randomInt } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
 import { imageFormat, otherImageKind } from "./pipeline/image-header.ts";
-import { base64ToBytes, HttpGenerateBody, jsonShapeProblem, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
+import { base64ToBytes, HttpGenerateBody, jsonShapeProblem, MAX_FIT, MAX_SEED, MAX_VARIATIONS, type ErrorCode } from "../protocol/index.ts";
 import type { Engine } from "./engine.ts";
 import type { JobRequest } from "./jobs.ts";
 
@@ -37,7 +37,7 @@ function numParam(query: URLSearchParams, name: string, min: number, max: number
 }
 
 /** The query parameters POST /generate reads; any other is refused, so a typo (`?n=4`) is not silently ignored. */
-export const GENERATE_PARAMS = ["seed", "variations", "truncation", "width", "height", "format", "pack"];
+export const GENERATE_PARAMS = ["seed", "variations", "truncation", "fit", "width", "height", "format", "pack"];
 
 export async function readGenerateInput(engine: Engine, body: Uint8Array, contentType: string, query: URLSearchParams, requestId: string): Promise<Result> {
   const unknown = [...new Set(query.keys())].filter((k) => !GENERATE_PARAMS.includes(k));
@@ -52,6 +52,7 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
     seed: intParam(query, "seed", 0, MAX_SEED),
     variations: intParam(query, "variations", 1, MAX_VARIATIONS),
     truncation: numParam(query, "truncation", 0, 1),
+    fit: intParam(query, "fit", 1, MAX_FIT),
     width: intParam(query, "width", 1, 4096),
     height: intParam(query, "height", 1, 4096),
   };
@@ -138,6 +139,7 @@ export async function readGenerateInput(engine: Engine, body: Uint8Array, conten
         seed: json.seed ?? num(params.seed) ?? randomInt(0, MAX_SEED + 1),
         variations: json.variations ?? num(params.variations) ?? 1,
         truncation: json.truncation ?? num(params.truncation),
+        fit: json.fit ?? num(params.fit),
       },
       format: json.format ?? (queryFormat as "png" | "json" | null) ?? "png",
       note,

@@ -132,7 +132,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
       origin: (origin) => (origin && isAllowedOrigin(origin) ? origin : null),
       allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
-      exposeHeaders: ["X-Phototype-Seeds", "X-Phototype-Timings", "X-Phototype-Note", "X-Phototype-Warning"],
+      exposeHeaders: ["X-Phototype-Seeds", "X-Phototype-Fit-Scores", "X-Phototype-Timings", "X-Phototype-Note", "X-Phototype-Warning"],
       maxAge: 600,
     }),
     pairingCode(ctx.gate),
@@ -200,7 +200,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
           pack: result.pack,
           width: result.images[0].width,
           height: result.images[0].height,
-          images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png) })),
+          images: result.images.map((i) => ({ seed: i.seed, png: bytesToBase64(i.png), ...(i.fitScore !== undefined ? { fitScore: i.fitScore } : {}) })),
           timings: result.timings,
           ...(note ? { note } : {}),
           ...(warnings.length ? { warnings } : {}),
@@ -208,6 +208,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
       }
       c.header("Content-Type", "image/png");
       c.header("X-Phototype-Seeds", result.images.map((i) => i.seed).join(","));
+      if (result.images.some((i) => i.fitScore !== undefined)) c.header("X-Phototype-Fit-Scores", result.images.map((i) => i.fitScore).join(","));
       c.header("X-Phototype-Timings", JSON.stringify(result.timings));
       if (note) c.header("X-Phototype-Note", note);
       if (warnings.length) c.header("X-Phototype-Warning", warnings.map((w) => `${w.code}: ${w.message}`).join(" | "));

@@ -39,6 +39,8 @@ export interface JobRequest {
   /** PNG of the photo whose identity to use. */
   source?: Uint8Array;
   restyle?: { classes: number[]; seed: number };
+  /** Fit the layout: candidates per kept image; absent: the server's default (DEFAULT_FIT). */
+  fit?: number;
 }
 
 export interface InvertJobRequest {

@@ -3,7 +3,7 @@
 // Never throws or rejects; answers at once unless a photo must be decoded, so requests without
 // photos keep their message order.
 import { performance } from "node:perf_hooks";
-import { MAX_SEED, NO_STROKE, type ErrorCode, type Parsed, type Warning } from "../protocol/index.ts";
+import { DEFAULT_FIT, MAX_SEED, NO_STROKE, type ErrorCode, type Parsed, type Warning } from "../protocol/index.ts";
 import type { ImageDecoder } from "./decoder.ts";
 import type { InvertJobRequest, Job, JobRequest, RawCondition } from "./jobs.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
@@ -28,6 +28,31 @@ function withNoStroke(valid: Uint8Array): Uint8Array {
   const out = valid.slice();
   out[NO_STROKE] = 1;
   return out;
+}
+
+const CONDITION_WORDS: Record<RawCondition["kind"], string> = {
+  mask: "shapes",
+  sketch: "sketch",
+  scribble: "scribble",
+  edges: "photo's edges",
+  exemplar: "exemplar photo",
+};
+
+/**
+ * Fit the layout, as far as this request can have it: only a mask (the drawn class map) with new
+ * faces from seeds can be compared with what the parser reads. Asked for anything else, the
+ * request runs without it and says so; the default never warns. Null: refused (no parser).
+ */
+function fitFor(r: JobRequest, rt: PackRuntime, warnings: Warning[]): { fit?: number } | null {
+  const fit = r.fit ?? DEFAULT_FIT;
+  if (fit <= 1) return {};
+  const why = r.condition.kind !== "mask" ? `a ${CONDITION_WORDS[r.condition.kind]} has no drawn class map` : r.source ? "a photo source makes the photo's own face" : r.restyle ? "a restyle keeps the frame's face" : null;
+  if (why) {
+    if (r.fit !== undefined) warnings.push({ code: "fit_not_applied", message: `Fit layout works with shapes only (${why} to compare with), so these images were made without it.` });
+    return {};
+  }
+  if (!rt.runner.has("parser")) return r.fit !== undefined ? null : {};
+  return { fit };
 }
 
 /** Validation against the packs that opened; `defaultPack` serves requests that name none. */
@@ -108,9 +133,13 @@ export function createPreparer(runtimes: ReadonlyMap<string, PackRuntime>, defau
       restyle = { classes: [...new Set(r.restyle.classes)], seed: r.restyle.seed };
     }
     const warnings: Warning[] = [];
-    if (r.seed + r.variations - 1 > MAX_SEED) {
-      const last = r.seed + r.variations - 1 - (MAX_SEED + 1);
-      warnings.push({ code: "seeds_wrapped", message: `Seeds go up to ${MAX_SEED} and then start again at 0: these variations use seeds ${r.seed} to ${MAX_SEED}, then 0 to ${last}.` });
+    const fitted = fitFor(r, rt, warnings);
+    if (!fitted) return fail("unsupported_feature", `Pack ${name} has no parser, so it cannot fit the layout; generate without fit.`, id);
+    const made = r.variations * (fitted.fit ?? 1);
+    if (r.seed + made - 1 > MAX_SEED) {
+      const last = r.seed + made - 1 - (MAX_SEED + 1);
+      const what = fitted.fit ? "these candidates" : "these variations";
+      warnings.push({ code: "seeds_wrapped", message: `Seeds go up to ${MAX_SEED} and then start again at 0: ${what} use seeds ${r.seed} to ${MAX_SEED}, then 0 to ${last}.` });
     }
     const job = (condition: GenerateInput["condition"], source: GenerateInput["source"], decodeMs?: number): Parsed<Job> => ({
       ok: true,
@@ -119,7 +148,7 @@ export function createPreparer(runtimes: ReadonlyMap<string, PackRuntime>, defau
         pack: name!,
         decodeMs,
         ...(warnings.length ? { warnings } : {}),
-        task: { kind: "generate", input: { condition, seed: r.seed, variations: r.variations, truncation: r.truncation, source, restyle } },
+        task: { kind: "generate", input: { condition, seed: r.seed, variations: r.variations, truncation: r.truncation, source, restyle, ...fitted } },
       },
     });
     const drawn = "photo" in cond ? null : checkDrawn(id, name!, rt, cond, warnings);

@@ -83,11 +83,13 @@ export function App({ session }: { session: Session }) {
             settings={state.settings}
             canGenerate={connected && !!state.pack && (!!state.frame || session.conditionKind() === "edges")}
             busy={!!state.busy}
+            canFit={session.conditionKind() === "mask"}
             onSeed={(s) => session.setSeed(s)}
             onDice={() => session.rollSeed()}
             onLock={(l) => session.setSeedLocked(l)}
             onVariations={(n) => session.setVariations(n)}
             onLive={(on) => session.setLive(on)}
+            onFit={(k) => session.setFit(k)}
             onGenerate={() => session.generate()}
           />
           {state.pack ? (

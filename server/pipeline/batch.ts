@@ -4,7 +4,9 @@
 // again at the end. generate() runs a single drawn request through here too, so a request gives
 // the same bytes alone or batched (ONNX Runtime's CPU kernels treat batch items independently;
 // test/server/batch.test.ts checks it). Exemplars, source photos and restyles run alone.
+// A mask request with fit k makes k candidates per image and keeps the closest (fit.ts).
 import { edgesFromRgb } from "./canny.ts";
+import { bestIndices, scoreCandidates } from "./fit.ts";
 import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
 import type { RgbImage } from "./photo.ts";
@@ -20,6 +22,8 @@ export interface DrawnRequest {
   seed: number;
   variations: number;
   truncation?: number;
+  /** Candidates per kept image (mask conditions only); absent or 1: every image is kept. */
+  fit?: number;
 }
 
 export interface BatchImage {
@@ -27,6 +31,8 @@ export interface BatchImage {
   width: number;
   height: number;
   png: Uint8Array;
+  /** The parser's layout mIoU against the drawn mask, when the request fitted the layout. */
+  fitScore?: number;
 }
 
 /** One result per request; the timings are the whole run's. */
@@ -40,7 +46,13 @@ export function asDrawnRequest(input: GenerateInput): DrawnRequest | null {
   if (input.source || input.restyle) return null;
   const condition = conditionOf(input);
   if (condition.kind === "exemplar") return null;
-  return { condition, seed: input.seed, variations: input.variations, truncation: input.truncation };
+  const fit = condition.kind === "mask" && input.fit && input.fit > 1 ? input.fit : undefined;
+  return { condition, seed: input.seed, variations: input.variations, truncation: input.truncation, ...(fit ? { fit } : {}) };
+}
+
+/** Images a request makes before any are dropped: its variations, times its fit. */
+export function candidateCount(r: Pick<DrawnRequest, "variations" | "fit">): number {
+  return r.variations * (r.fit ?? 1);
 }
 
 /** Runs the requests together; hooks[i] are request i's (progress, cancellation). */
@@ -72,11 +84,11 @@ export async function generateBatch(rt: PackRuntime, requests: readonly DrawnReq
   }
   check();
 
-  // ---- every request's seeds in one column, each row with its request's truncation
+  // ---- every request's seeds (with fit, its candidates') in one column, each row with its request's truncation
   stage("generating");
-  const counts = requests.map((r) => r.variations);
-  const seeds = requests.flatMap((r) => variationSeeds(r.seed, r.variations));
-  const truncations = requests.flatMap((r) => new Array<number>(r.variations).fill(r.truncation ?? m.truncation));
+  const counts = requests.map(candidateCount);
+  const seeds = requests.flatMap((r, i) => variationSeeds(r.seed, counts[i]));
+  const truncations = requests.flatMap((r, i) => new Array<number>(counts[i]).fill(r.truncation ?? m.truncation));
   const g = await seedFeatures(rt, seeds, truncations, timings, lap, check);
   check();
   const sourceProxy = await proxyOf(rt, g.features);
@@ -89,15 +101,41 @@ export async function generateBatch(rt: PackRuntime, requests: readonly DrawnReq
   timings.g2 = lap();
   check();
 
-  // ---- PNGs, split back per request
-  stage("encoding");
+  // ---- pixels; fit requests keep their candidates closest to the drawing, best first
   const total = image.dims[0];
   const data = image.data as Float32Array;
-  const pngs = seeds.map((seed, i) => ({ seed, width: R, height: R, png: encodeRgbaPng(imageToRgba(data, total, R, R, i), R, R) }));
-  timings.encode = lap();
+  const rgba = seeds.map((_, i) => imageToRgba(data, total, R, R, i));
+  const rgbaMs = lap();
+  const kept = await keptImages(rt, requests, counts, rgba);
+  if (requests.some((r) => r.fit)) timings.fit = lap();
+  check();
+
+  // ---- PNGs of the kept images, per request
+  stage("encoding");
+  const images = kept.map((list) =>
+    list.map(({ index, fitScore }): BatchImage => ({ seed: seeds[index], width: R, height: R, png: encodeRgbaPng(rgba[index], R, R), ...(fitScore !== undefined ? { fitScore } : {}) })),
+  );
+  timings.encode = rgbaMs + lap();
   timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 100) / 100;
+  return images.map((list) => ({ images: list, timings }));
+}
+
+/** Per request, which rows of the run it keeps: all of them, or with fit the best `variations` by the parser. */
+async function keptImages(rt: PackRuntime, requests: readonly DrawnRequest[], counts: readonly number[], rgba: readonly Uint8Array[]) {
+  const out: { index: number; fitScore?: number }[][] = [];
   let at = 0;
-  return counts.map((n) => ({ images: pngs.slice(at, (at += n)), timings }));
+  for (const [i, r] of requests.entries()) {
+    const first = at;
+    at += counts[i];
+    const rows = Array.from({ length: counts[i] }, (_, j) => first + j);
+    if (!r.fit || r.condition.kind !== "mask") {
+      out.push(rows.map((index) => ({ index })));
+      continue;
+    }
+    const scores = await scoreCandidates(rt, rgba.slice(first, at), r.condition.data);
+    out.push(bestIndices(scores, r.variations).map((j) => ({ index: first + j, fitScore: Math.round(scores[j] * 1e4) / 1e4 })));
+  }
+  return out;
 }
 
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

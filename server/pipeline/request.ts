@@ -29,12 +29,19 @@ export interface GenerateInput {
   /** The photo whose features and style are used instead of a seed's: the same person, new layout. */
   source?: { photo: RgbImage };
   restyle?: RestyleInput;
+  /**
+   * Fit the layout (fit.ts): k candidates per kept image, the n closest to the drawn mask kept.
+   * Mask conditions with new faces from seeds only; absent or 1 is off.
+   */
+  fit?: number;
 }
 
 export interface GeneratedImage {
   seed: number;
   /** The seed the restyled region came from. */
   restyleSeed?: number;
+  /** Fit requests: the pack parser's layout mIoU (0..1) against the drawn mask. */
+  fitScore?: number;
   width: number;
   height: number;
   png: Uint8Array;

@@ -19,6 +19,7 @@ function onGenerate(client: ClientConnection, req: GenerateRequest): void {
     truncation: req.truncation,
     source: req.source ? base64ToBytes(req.source.photo) : undefined,
     restyle: req.restyle,
+    fit: req.fit,
   });
   client.admit(req.id, result, (job) => client.enqueue(job, req.mode, req.variations, (r, queueMs) => sendImages(client, req.id, req.mode, r, queueMs)));
 }
@@ -40,6 +41,7 @@ function sendImages(client: ClientConnection, id: string, mode: GenerateRequest[
       png: bytesToBase64(img.png),
       timings,
       ...(img.restyleSeed !== undefined ? { restyleSeed: img.restyleSeed } : {}),
+      ...(img.fitScore !== undefined ? { fitScore: img.fitScore } : {}),
     }),
   );
 }

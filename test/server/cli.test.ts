@@ -65,6 +65,21 @@ describe("phototype CLI", () => {
     expect(readFileSync(join(dir, "again", `${pack.name}-8.png`))).toEqual(readFileSync(join(dir, "out", `${pack.name}-8.png`)));
   });
 
+  it("generate --fit k keeps the closest of k candidates per image, says their scores and cost, and names each file by its seed", async () => {
+    const r = await cli("generate", "--mask", "ids.png", "--seed", "7", "-n", "2", "--fit", "2", "--out", "fit");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/seeds 7\.\.10, fitting the layout: the best 2 of 4 candidates/);
+    expect(r.stderr).toMatch(/fit: [\d.]+ ms/);
+    const seeds = [...r.stderr.matchAll(/seed (\d+): layout mIoU ([\d.]+) by the pack's parser/g)].map((m) => Number(m[1]));
+    expect(seeds).toHaveLength(2);
+    expect(seeds.every((s) => s >= 7 && s <= 10)).toBe(true);
+    expect(readdirSync(join(dir, "fit")).sort()).toEqual(seeds.map((s) => `${pack.name}-${s}.png`).sort());
+    // The seed it names, generated plainly, is the same image.
+    const plain = await cli("generate", "--mask", "ids.png", "--seed", String(seeds[0]), "--out", "fit-plain");
+    expect(plain.code).toBe(0);
+    expect(readFileSync(join(dir, "fit-plain", `${pack.name}-${seeds[0]}.png`))).toEqual(readFileSync(join(dir, "fit", `${pack.name}-${seeds[0]}.png`)));
+  });
+
   it("snaps a palette PNG and says when it resized it", async () => {
     const r = await cli("generate", "--mask", "palette.png", "--seed", "1", "--out", "pal", "--pack", pack.name);
     expect(r.code).toBe(0);
@@ -82,6 +97,7 @@ describe("phototype CLI", () => {
       [["generate", "--mask", "ids.png", "--out", "/proc/nope"], /--out \/proc\/nope: cannot create \/proc\/nope/],
       [["generate", "--mask", "ids.png", "--out", "/dev/null/x"], /--out \/dev\/null\/x: \/dev\/null is a file, not a folder/],
       [["generate", "--mask", "ids.png", "--out", "ids.png/x"], /ids.png is a file, not a folder/],
+      [["generate", "--mask", "ids.png", "--fit", "9"], /fit must be an integer from 1 to 8/],
       [["generate", "--mask", "grey-export.png"], /colours were lost when it was saved in greyscale: export it again as a colour PNG/],
     ] as const;
     const results = await Promise.all(cases.map(([args]) => cli(...args)));

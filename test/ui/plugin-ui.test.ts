@@ -154,6 +154,36 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     await p.page.close();
   });
 
+  it("Fit layout: the stored choice goes with Generate for shapes; layers name the seeds the server kept; Off sends none; a sketch disables it", async () => {
+    const p = await open({ fit: 4, seedLocked: true, seed: 500, variations: 2 });
+    const select = 'select[aria-label="Fit layout"]';
+    expect(await p.ui.inputValue(select)).toBe("4");
+    await drawAndSelect(p);
+    await p.ui.click("button.generate");
+    await p.ui.waitForSelector('.notice[data-tone="success"]', { timeout: 60_000 });
+    const [req] = await sentGenerates(p.ui);
+    expect(req).toMatchObject({ mode: "final", seed: 500, variations: 2, fit: 4, condition: { kind: "mask" } });
+    const names = (await canvas(p, (h) => h.results(), null)).map((r) => r.name);
+    expect(names).toHaveLength(2);
+    const seeds = names.map((n) => Number(/^Phototype · seed (\d+) · best of 4 for the layout$/.exec(n)?.[1]));
+    expect(seeds.every((s) => s >= 500 && s < 508)).toBe(true);
+    expect(new Set(seeds).size).toBe(2);
+
+    // Off, chosen in the panel: stored, and Generate sends no fit.
+    await p.ui.selectOption(select, "1");
+    await expect.poll(async () => ((await canvas(p, (h) => h.storage("settings"), null)) as { fit?: number }).fit).toBe(1);
+    await p.ui.click("button.generate");
+    await expect.poll(async () => (await sentGenerates(p.ui)).length, { timeout: 60_000 }).toBe(2);
+    expect((await sentGenerates(p.ui))[1].fit).toBeUndefined();
+
+    // A sketch has no drawn classes to compare with: the control is disabled and says why.
+    await p.ui.selectOption(select, "8");
+    await p.ui.click('.condition-picker [data-kind="sketch"]');
+    expect(await p.ui.isDisabled(select)).toBe(true);
+    expect(await p.ui.getAttribute("label.fit", "title")).toMatch(/pick Shapes/);
+    await p.page.close();
+  });
+
   it("live preview follows edits, drops stale previews and inserts nothing", async () => {
     const p = await open();
     const face = await drawAndSelect(p);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampVariations, DEFAULT_SETTINGS, isValidSeed, parseSettings, randomSeed } from "../../ui/lib/settings.ts";
+import { clampFit, clampVariations, DEFAULT_SETTINGS, isValidSeed, parseSettings, randomSeed } from "../../ui/lib/settings.ts";
 import { checkServerUrl, socketUrl } from "../../ui/connection.ts";
 
 describe("settings", () => {
@@ -8,9 +8,12 @@ describe("settings", () => {
     expect(parseSettings({ serverUrl: 3, variations: "x", seed: -1 })).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS.serverUrl).toBe("ws://localhost:8787/ws");
   });
-  it("keeps valid values and clamps variations to 1..8", () => {
-    const s = parseSettings({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 12, seed: 42, seedLocked: true, live: true, condition: "sketch" });
-    expect(s).toEqual({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 8, seed: 42, seedLocked: true, live: true, condition: "sketch" });
+  it("keeps valid values and clamps variations and fit to 1..8", () => {
+    const s = parseSettings({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 12, seed: 42, seedLocked: true, live: true, fit: 4, condition: "sketch" });
+    expect(s).toEqual({ serverUrl: "wss://x/ws", token: "t", pack: "faces-64", variations: 8, seed: 42, seedLocked: true, live: true, fit: 4, condition: "sketch" });
+    expect(parseSettings({ fit: 20 }).fit).toBe(8);
+    expect(parseSettings({ fit: "4" }).fit).toBe(DEFAULT_SETTINGS.fit);
+    expect(clampFit(0)).toBe(1);
     expect(parseSettings({ condition: "telepathy" }).condition).toBe("mask");
     expect(clampVariations(0)).toBe(1);
     expect(clampVariations(NaN)).toBe(1);

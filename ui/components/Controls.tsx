@@ -1,17 +1,20 @@
-// Seed (with lock and dice), variations, live preview and the Generate button.
+// Seed (with lock and dice), variations, fit layout, live preview and the Generate button.
 import { MAX_SEED, MAX_VARIATIONS } from "../../protocol/index.ts";
-import type { Settings } from "../lib/settings.ts";
+import { FIT_CHOICES, type Settings } from "../lib/settings.ts";
 import { DiceIcon, LockIcon } from "./icons.tsx";
 
 export interface ControlsProps {
   settings: Settings;
   canGenerate: boolean;
   busy: boolean;
+  /** Fit layout compares with drawn shapes: the other conditions cannot use it. */
+  canFit: boolean;
   onSeed(seed: number): void;
   onDice(): void;
   onLock(locked: boolean): void;
   onVariations(n: number): void;
   onLive(on: boolean): void;
+  onFit(k: number): void;
   onGenerate(): void;
 }
 
@@ -54,6 +57,25 @@ export function Controls(p: ControlsProps) {
             onChange={(e) => p.onVariations(Number((e.currentTarget as HTMLInputElement).value))}
             aria-label="Variations"
           />
+        </label>
+      </div>
+      <div class="row">
+        <label
+          class="field fit"
+          title={
+            p.canFit
+              ? "Generate makes this many candidates per image and keeps the ones whose layout is closest to your shapes (each keeps its own seed); slower by about as many times. Live preview stays one candidate."
+              : "Fit layout compares the result with drawn shapes: pick Shapes to use it."
+          }
+        >
+          <span>Fit layout</span>
+          <select value={String(s.fit)} disabled={!p.canFit} onChange={(e) => p.onFit(Number((e.currentTarget as HTMLSelectElement).value))} aria-label="Fit layout">
+            {FIT_CHOICES.map((k) => (
+              <option key={k} value={String(k)}>
+                {k === 1 ? "Off" : `Best of ${k}`}
+              </option>
+            ))}
+          </select>
         </label>
       </div>
       <div class="row">

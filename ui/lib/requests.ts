@@ -18,6 +18,8 @@ export interface RequestPurpose {
   photo?: { nodeId: string; name: string };
   /** Layer name parts, by image index (see InsertImage.label). */
   labels?: string[];
+  /** Fit layout's candidates per image: the server picks the seeds, so labels come from each image's own. */
+  fit?: number;
 }
 
 export interface PendingRequest {

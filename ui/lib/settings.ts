@@ -1,6 +1,6 @@
 // What the UI keeps in figma.clientStorage (local to this user, never in the shared document):
 // the server address and pairing code, and the last choices, so the panel opens as it was left.
-import { MAX_SEED, MAX_VARIATIONS } from "../../protocol/index.ts";
+import { DEFAULT_FIT, MAX_FIT, MAX_SEED, MAX_VARIATIONS } from "../../protocol/index.ts";
 
 declare const __PHOTOTYPE_SERVER_URL__: string | undefined;
 
@@ -17,6 +17,8 @@ export interface Settings {
   seed: number;
   seedLocked: boolean;
   live: boolean;
+  /** Fit layout: candidates the server makes per kept image (1 = off); shapes only, Generate only. */
+  fit: number;
   /** The condition picker: which drawing Generate reads. */
   condition: PickedCondition;
 }
@@ -33,11 +35,19 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 1234,
   seedLocked: false,
   live: false,
+  fit: DEFAULT_FIT,
   condition: "mask",
 };
 
+/** The fit choices the panel offers: off, then best of 2, 4 or 8 candidates per image. */
+export const FIT_CHOICES: readonly number[] = [1, 2, 4, MAX_FIT];
+
 export function clampVariations(n: number): number {
   return Math.min(MAX_VARIATIONS, Math.max(1, Math.round(Number.isFinite(n) ? n : 1)));
+}
+
+export function clampFit(n: number): number {
+  return Math.min(MAX_FIT, Math.max(1, Math.round(Number.isFinite(n) ? n : DEFAULT_FIT)));
 }
 
 export function isValidSeed(n: number): boolean {
@@ -58,6 +68,7 @@ export function parseSettings(value: unknown): Settings {
     seed: typeof v.seed === "number" && isValidSeed(v.seed) ? v.seed : DEFAULT_SETTINGS.seed,
     seedLocked: v.seedLocked === true,
     live: v.live === true,
+    fit: typeof v.fit === "number" ? clampFit(v.fit) : DEFAULT_SETTINGS.fit,
     condition: PICKED_CONDITIONS.includes(v.condition as PickedCondition) ? (v.condition as PickedCondition) : "mask",
   };
 }

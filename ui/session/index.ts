@@ -9,7 +9,7 @@ import { ServerConnection, checkServerUrl } from "../connection.ts";
 import { CONNECTION_SENTENCES } from "../lib/error-text.ts";
 import type { HistoryEntry } from "../lib/history.ts";
 import { RequestBook } from "../lib/requests.ts";
-import { clampVariations, isValidSeed, randomSeed, type PickedCondition, type Settings } from "../lib/settings.ts";
+import { clampFit, clampVariations, isValidSeed, randomSeed, type PickedCondition, type Settings } from "../lib/settings.ts";
 import { MainThreadReads } from "./ask-main.ts";
 import type { SessionContext } from "./context.ts";
 import { onMain } from "./on-main.ts";
@@ -193,6 +193,10 @@ export class Session implements SessionContext {
 
   setVariations(n: number): void {
     this.saveSettings({ variations: clampVariations(n) });
+  }
+
+  setFit(k: number): void {
+    this.saveSettings({ fit: clampFit(k) });
   }
 
   setLive(live: boolean): void {

@@ -16,14 +16,19 @@ type OutcomeHandlers = { readonly [K in Outcome["kind"]]: (session: SessionConte
 /** A final request's images: onto the canvas, into the history; the seed moves on unless locked. */
 function finish(session: SessionContext, request: PendingRequest, images: ImageResult[]): void {
   session.set({ busy: { id: request.id, text: "Adding to the canvas", fraction: 0.97, total: request.total } });
-  const labels = request.purpose.labels;
+  const { labels, fit } = request.purpose;
+  // Fit layout: the server chose the seeds, so each layer is named by its own.
+  const labelOf = (i: ImageResult) => labels?.[i.index] ?? (fit ? `seed ${i.seed} · best of ${fit} for the layout` : undefined);
   emitToMain({
     type: "insert",
     requestId: request.id,
     frameId: request.frameId,
     ...(request.purpose.target ? { target: request.purpose.target } : {}),
     pack: images[0].pack,
-    images: images.map((i) => ({ png: base64ToBytes(i.png), seed: i.seed, ...(labels?.[i.index] ? { label: labels[i.index] } : {}) })),
+    images: images.map((i) => {
+      const label = labelOf(i);
+      return { png: base64ToBytes(i.png), seed: i.seed, ...(label ? { label } : {}) };
+    }),
   });
   const packTitle = session.state.packs.find((p) => p.name === images[0].pack)?.title ?? images[0].pack;
   const now = Date.now();

@@ -110,6 +110,8 @@ export async function runGenerate(session: SessionContext, mode: RequestMode, op
     if (kind === "edges" && read.photo) parts.push(`edges of “${read.photo.name}”`);
     labels.push(parts.join(" · "));
   }
+  // Fit layout: final shapes only (a preview stays one fast candidate, the same person as you drag).
+  const fit = mode === "final" && kind === "mask" && !restyle && session.state.settings.fit > 1 ? session.state.settings.fit : undefined;
   const target: InsertTarget | null = read.photo ? { kind: "beside", id: read.photo.nodeId } : read.frame ? { kind: "frame", id: read.frame.id } : null;
   const id = session.book.nextId(mode);
   const message: ClientMessage & { id: string } = {
@@ -122,10 +124,12 @@ export async function runGenerate(session: SessionContext, mode: RequestMode, op
     mode,
     ...(source ? { source: { kind: "photo" as const, photo: bytesToBase64(source.photo.png) } } : {}),
     ...(restyle ? { restyle } : {}),
+    ...(fit ? { fit } : {}),
   };
   const action = restyle ? "restyle" : kind === "edges" ? "edges" : "generate";
   const busyText = source ? "Sending the layout and the photo" : kind === "edges" ? "Sending the photo" : "Sending the layout";
-  send(session, message, mode, total, { action, target, photo: source ? { nodeId: source.photo.nodeId, name: source.photo.name } : undefined, labels }, busyText);
+  const photo = source ? { nodeId: source.photo.nodeId, name: source.photo.name } : undefined;
+  send(session, message, mode, total, { action, target, photo, ...(fit && !source ? { fit } : { labels }) }, busyText);
 }
 
 /** "Use selected image as exemplar": the photo's layout, new faces from the seed(s). */

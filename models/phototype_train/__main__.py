@@ -34,6 +34,7 @@ STUDIES = {
     "plot-training": ("phototype_train.studies.plot_training", "the generator's training curve as a picture"),
     "proxy-study": ("phototype_train.studies.proxy_study", "proxy masks for several k"),
     "proxy-parts": ("phototype_train.studies.proxy_parts", "part read-outs: can a proxy mask name every face part"),
+    "layout-oracle": ("phototype_train.studies.layout_oracle", "a proxy + rearranger following layouts the generator can make"),
     "fit-layout": ("phototype_train.studies.fit_layout", "the server's fit option read by the evaluation parser (npm run bench:fit)"),
 }
 DATA = {

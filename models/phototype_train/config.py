@@ -163,6 +163,7 @@ class RearrangerConfig(Section):
     content: bool = True
     memory: bool = True
     locality: bool = True
+    off_habit: float = 0.0  # share of batches whose targets are made off-habit (data/layout_augment.py; part-aware proxies)
     w_rec: float = 0.0
     w_img: float = 0.0
     w_mask: float = 0.0

@@ -24,6 +24,7 @@ class SemanticMapper(nn.Module):
         # clusters only, so the drawing decides what goes where and the network only fills in the
         # rest (cells where nothing is drawn, or parts that own no cluster).
         self.follows_drawing = kind == "mask" and cluster_part is not None
+        self.cell = 2 ** out_down  # condition pixels per proxy cell, each way
         if self.follows_drawing:
             lut = torch.arange(num_classes) if part_of_class is None else torch.as_tensor(part_of_class).long()
             self.register_buffer("class_to_part", (lut[:, None] == torch.arange(num_classes)[None]).float())  # [classes, parts]
@@ -47,7 +48,7 @@ class SemanticMapper(nn.Module):
         """Logits of clusters other than the drawn part's pushed far down, in cells where a part that
         owns clusters is drawn (the majority of the cell's pixels, as the proxy's labels were pooled)."""
         parts = torch.einsum("bchw,cp->bphw", onehot, self.class_to_part)
-        share = F.adaptive_avg_pool2d(parts, logits.shape[-2:])
+        share = F.avg_pool2d(parts, self.cell)  # a fixed kernel: the exported graph keeps dynamic sizes
         drawn = share.argmax(1, keepdim=True)
         owned = ((drawn == self.class_ids).float() * self.part_owned).sum(1, keepdim=True)
         decided = (share.amax(1, keepdim=True) > 0) * (owned > 0)

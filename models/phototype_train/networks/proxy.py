@@ -39,6 +39,10 @@ class ProxyAssign(nn.Module):
     def similarity(self, feats):
         return torch.einsum("bchw,kc->bkhw", self.normalise(feats), self.centroids)
 
+    def cluster_logits(self, feats, tau):
+        """Differentiable scores whose argmax is the proxy label (training losses use them)."""
+        return self.similarity(feats) / tau
+
     def forward(self, feats):
         return self.similarity(feats).argmax(1)
 
@@ -81,6 +85,11 @@ class PartProxyAssign(ProxyAssign):
 
     def part_logits(self, feats):
         return self.head((self.prepare(feats) - self.mean) / self.std) + self.unowned
+
+    def cluster_logits(self, feats, tau):
+        """The part's log-probability plus the within-part cosine: right part first, then right variant."""
+        part = torch.log_softmax(self.part_logits(feats), 1)
+        return part[:, self.centroid_part] + self.similarity(feats) / tau
 
     def forward(self, feats):
         part = self.part_logits(feats).argmax(1, keepdim=True)

@@ -116,7 +116,7 @@ def main(argv=None):
     ckpt, pairs_file = run / f"mapper.{args.kind}.pt", run / "mapper-pairs.pt"
     G, gst = load_generator(run / "generator.pt")
     proxy, pst = load_proxy(run / "proxy.pt")
-    parser = proxy_parser(cfg.proxy, run)
+    parser = proxy_parser(cfg.proxy, run, pst)
     psi = cfg.gan.truncation
     # Pairs are made once per (generator, proxy) and shared by every kind's mapper.
     made_from = {"generator_step": gst["step"], "proxy_centroids": float(proxy.centroids.sum()), "samples": mc.samples}

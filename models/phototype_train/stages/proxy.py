@@ -197,9 +197,10 @@ def measure_purity(G, proxy, parser, psi, n=256, held=None):
             "clusters_used": used, "heldout_samples": len(feats)}
 
 
-def proxy_parser(pc, run):
-    """The parser that labels samples for the proxy: the config's, else the run's parser.pt."""
-    return load_parser(REPO / pc.parser if pc.parser else run / "parser.pt")[0]
+def proxy_parser(pc, run, pst=None):
+    """The parser that labels samples: the config's, else the one the proxy was fitted with, else the run's parser.pt."""
+    path = pc.parser or (pst or {}).get("parser")
+    return load_parser(REPO / path if path else run / "parser.pt")[0]
 
 
 def proxy_state(proxy, normalise, info, pc=None):
@@ -207,7 +208,7 @@ def proxy_state(proxy, normalise, info, pc=None):
           "std": proxy.std.flatten(), "raw_mean": proxy.raw_mean.flatten(), "raw_std": proxy.raw_std.flatten(), "metrics": info}
     if isinstance(proxy, PartProxyAssign):
         st.update({"proxy_kind": "parts", "parts": proxy.parts, "head_hidden": pc.head_hidden, "head": proxy.head.state_dict(),
-                   "centroid_part": proxy.centroid_part, "sides": pc.sides})
+                   "centroid_part": proxy.centroid_part, "sides": pc.sides, "parser": pc.parser})
     return st
 
 

@@ -13,10 +13,13 @@ For samples a, b (frozen G, frozen proxy):
 import torch
 import torch.nn.functional as F
 
-from phototype_train.common import (StageState, autocast_for, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything, set_threads,
+from phototype_train.common import (StageState, UserError, autocast_for, load_stage, load_weights, optimiser_step, run_dir, run_main, seed_everything, set_threads,
                     stage_args)
 from phototype_train.config import stage_config
-from phototype_train.stages.proxy import load_proxy
+from phototype_train.data.classes import NAMES, NUM_CLASSES, side_merge_lut
+from phototype_train.data.layout_augment import DonorPool, PartIds, off_habit
+from phototype_train.networks.proxy import PartProxyAssign
+from phototype_train.stages.proxy import load_proxy, proxy_parser
 from phototype_train.networks.discriminator import Discriminator
 from phototype_train.networks.layers import one_hot
 from phototype_train.networks.rearranger import make_rearranger
@@ -62,10 +65,10 @@ class Pairs:
         return f, s, self.proxy(f)
 
 
-def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
+def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, parts_b=None):
     """judges: optional (discriminator, parser). The discriminator scores g2 of rearranged features
     against unconditional samples (realism after rearranging); the parser asks the rearranged image
-    to show the target sample's parts where that sample shows them."""
+    to show the target's parts (parts_b: the target sample's parsed classes, changed as its proxy was)."""
     std = lambda f: (f - proxy.raw_mean) / proxy.raw_std
     oh = lambda p: one_hot(p, proxy.k)
     with torch.no_grad():
@@ -77,7 +80,7 @@ def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
     out = {
         "rec": (std(f_aa) - std(fa)).abs().mean(),
         "img": (img_aa - img_a).abs().mean(),
-        "mask": F.cross_entropy(proxy.similarity(f_ab) / tau, pb),
+        "mask": F.cross_entropy(proxy.cluster_logits(f_ab, tau), pb),
         "cycle": (std(f_aba) - std(fa)).abs().mean(),
     }
     oa, ob = oh(pa).flatten(2), oh(pb).flatten(2)
@@ -88,10 +91,32 @@ def losses(R, G, proxy, fa, sa, pa, pb, tau, judges=None, img_b=None):
     if judges is not None:
         D, parser = judges
         out["real"] = F.softplus(-D(img_ab)).mean()
-        with torch.no_grad():
-            parts_b = parser(img_b).argmax(1)
         out["parse"] = F.cross_entropy(parser(img_ab), parts_b)
     return out, img_ab
+
+
+def part_ids(proxy, merged_sides):
+    """PartIds for the proxy's clusters and for the parser's classes (data/layout_augment.py)."""
+    lent = [NAMES.index(n) for n in ("l_ear", "r_ear", "hat", "eye_g", "ear_r")]
+    owner = proxy.centroid_part.tolist()
+    first = lambda part: owner.index(part) if part in owner else -1  # noqa: E731
+    lut = side_merge_lut() if merged_sides else list(range(NUM_CLASSES))
+    clusters = PartIds(first(0), first(NAMES.index("hair")), tuple(j for j, p in enumerate(owner) if p in {lut[c] for c in lent}))
+    return clusters, PartIds(0, NAMES.index("hair"), tuple(lent))
+
+
+@torch.no_grad()
+def donor_pool(pairs, parser, ids, n=1024, seed=HELDOUT_SEED + 11):
+    """Samples with ears, hats, glasses or earrings to lend (their proxy and, with a parser, their classes)."""
+    maps = [[], []]
+    z = latents(n, pairs.G.z_dim, seed)
+    for i in range(0, n, 64):
+        f, s, p = pairs.draw(0, z=z[i:i + 64])
+        maps[0].append(p)
+        if parser is not None:
+            maps[1].append(parser(pairs.G.g2(f, s).clamp(-1, 1)).argmax(1))
+    maps = [torch.cat(m) for m in maps if m]
+    return DonorPool(maps, list(ids[:len(maps)]), min_share=0.005)
 
 
 def prototypes(pairs, n=256, seed=HELDOUT_SEED + 7):
@@ -184,7 +209,7 @@ def main(argv=None):
     set_threads()
     run = run_dir(cfg, args.run_dir)
     G, gst = load_generator(run / "generator.pt")
-    proxy, _ = load_proxy(run / "proxy.pt")
+    proxy, pst = load_proxy(run / "proxy.pt")
     c, h = G.feature_channels, G.split
     arch = {"k": proxy.k, "channels": c, "height": h, "width": h, "dim": rc.dim, "heads": rc.heads, "refine": rc.refine}
     if rc.kind == "layout":
@@ -213,13 +238,27 @@ def main(argv=None):
     state.resume(args.restart)
     weights = {k: getattr(rc, f"w_{k}") for k in ("rec", "img", "mask", "style", "cycle", "real", "parse")}
     autocast = autocast_for(rc, torch.device("cpu"))
+    ids, donors = None, None
+    if rc.off_habit:
+        if not isinstance(proxy, PartProxyAssign):
+            raise UserError("off_habit targets need a part-aware proxy (proxy kind \"parts\"): k-means clusters name no parts")
+        ids = part_ids(proxy, pst.get("sides") == "merged")
+        donors = donor_pool(pairs, judges[1] if judges else None, ids)
+        print(f"off-habit targets in {rc.off_habit:.0%} of batches; {len(donors)} donor samples with ears, hats, glasses or earrings")
 
     def train_step():
         fa, sa, pa = pairs.draw(rc.batch, gen)
         fb, sb, pb = pairs.draw(rc.batch, gen)
-        img_b = G.g2(fb, sb) if judges else None
+        img_b, parts_b = None, None
+        if judges:
+            with torch.no_grad():
+                img_b = G.g2(fb, sb)
+                parts_b = judges[1](img_b).argmax(1)
+        if ids is not None and float(torch.rand(1, generator=gen)) < rc.off_habit:
+            changed = off_habit([pb] + ([parts_b] if judges else []), list(ids), gen, donors)
+            pb, parts_b = changed[0], (changed[1] if judges else None)
         with autocast():
-            terms, img_ab = losses(R, G, proxy, fa, sa, pa, pb, rc.tau, judges, img_b)
+            terms, img_ab = losses(R, G, proxy, fa, sa, pa, pb, rc.tau, judges, parts_b)
             total = sum(weights[k] * v for k, v in terms.items())
         optimiser_step(opt, total)
         if judges:
@@ -236,7 +275,7 @@ def main(argv=None):
     if args.eval_parser:
         from phototype_train.evaluation import eval_parser
         judge = eval_parser.load()
-    metrics = evaluate(R.eval(), pairs, rc.heldout_pairs, parser=judges[1] if judges else load_parser(run / "parser.pt")[0],
+    metrics = evaluate(R.eval(), pairs, rc.heldout_pairs, parser=judges[1] if judges else proxy_parser(cfg.proxy, run, pst),
                        eval_parser=judge)
     metrics = state.finish(metrics, saved)
     print(f"rearranger: held-out agreement with target {metrics['agreement_cross']:.3f} "

@@ -11,6 +11,19 @@ export const PackClassInfo = Type.Object({
 });
 export type PackClassInfo = Static<typeof PackClassInfo>;
 
+/**
+ * One face part in two classes, one a side (eyes, brows, ears): the palette shows it once, as
+ * `label`, and the server gives each drawn one the class of the side of the face it lies on.
+ */
+export const SidePairInfo = Type.Object({
+  label: Type.String(),
+  /** Class id of the part on the image's left. */
+  imageLeft: Type.Integer(),
+  /** Class id of the part on the image's right. */
+  imageRight: Type.Integer(),
+});
+export type SidePairInfo = Static<typeof SidePairInfo>;
+
 /** What a pack can do besides its conditions: `exemplar` (it has an encoder), `edit` (encoder and parser: invert, photo source), `restyle`. */
 export const Capability = Type.Union([Type.Literal("exemplar"), Type.Literal("edit"), Type.Literal("restyle")]);
 export type Capability = Static<typeof Capability>;
@@ -31,6 +44,7 @@ export const PackInfo = Type.Object({
   /** False for every pack trained on CelebAMask-HQ: results are for non-commercial use only. */
   commercialUse: Type.Optional(Type.Boolean()),
   capabilities: Type.Optional(Type.Array(Capability)),
+  sidePairs: Type.Optional(Type.Array(SidePairInfo)),
 });
 export type PackInfo = Static<typeof PackInfo>;
 

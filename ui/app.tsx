@@ -10,6 +10,7 @@ import { SettingsPanel } from "./components/SettingsPanel.tsx";
 import { ConditionPicker } from "./components/ConditionPicker.tsx";
 import { PhotoActions } from "./components/PhotoActions.tsx";
 import { PairingPanel } from "./components/PairingPanel.tsx";
+import { swatchesOf } from "./lib/swatches.ts";
 import type { PackInfo } from "../protocol/index.ts";
 import type { Session } from "./session/index.ts";
 import type { UiState } from "./session/state.ts";
@@ -77,7 +78,7 @@ export function App({ session }: { session: Session }) {
           <FrameLine state={state} />
           {state.pack ? <ConditionPicker pack={state.pack} value={session.conditionKind()} onPick={(k) => session.setCondition(k)} /> : null}
           {state.pack && (session.conditionKind() === "mask" || session.conditionKind() === "scribble") ? (
-            <Palette classes={state.pack.classes} selectedShapes={state.selectedShapes} hasFrame={!!state.frame} strokes={session.conditionKind() === "scribble"} onPick={(id) => session.applyClass(id)} />
+            <Palette swatches={swatchesOf(state.pack)} selectedShapes={state.selectedShapes} hasFrame={!!state.frame} strokes={session.conditionKind() === "scribble"} onPick={(id) => session.applyClass(id)} />
           ) : null}
           <Controls
             settings={state.settings}

@@ -59,6 +59,7 @@ def test_export_writes_a_valid_pack_that_onnx_runtime_matches(tiny_run, tmp_path
     assert set(manifest["networks"]) == {"mapping", "g1", "proxy", "rearranger", "g2", "mapper.mask", "mapper.sketch",
                                          "mapper.scribble", "mapper.edges", "encoder", "parser"}
     assert [c["kind"] for c in manifest["conditions"]] == ["mask", "sketch", "scribble", "edges"]
+    assert manifest["sidePairs"][0] == {"label": "Eye", "imageLeft": "r_eye", "imageRight": "l_eye"}
     names = {m["name"] for m in manifest["metrics"]}
     assert {"cluster_purity", "rearranger_agreement", "rearranger_appearance_kept", "mapper_sketch_agreement_drawn",
             "inversion_test_psnr"} <= names

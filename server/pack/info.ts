@@ -2,6 +2,7 @@
 // conditions, and what it can do besides (from the networks it has).
 import type { Capability, PackInfo } from "../../protocol/index.ts";
 import type { PackRuntime } from "../pipeline/runtime.ts";
+import { sidePairsOf } from "../pipeline/side-pairs.ts";
 
 export function packInfo({ pack: { manifest: m }, runner }: PackRuntime): PackInfo {
   const capabilities: Capability[] = [];
@@ -21,5 +22,6 @@ export function packInfo({ pack: { manifest: m }, runner }: PackRuntime): PackIn
     backgroundClass: m.classes.find((c) => c.name === "background")?.id ?? null,
     commercialUse: m.license.commercialUse,
     capabilities,
+    sidePairs: sidePairsOf(m),
   };
 }

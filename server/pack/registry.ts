@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { PackManifest, REQUIRED_NETWORKS } from "./schema.ts";
 import { pipelineContractProblems } from "../pipeline/contract.ts";
+import { sidePairProblem } from "../pipeline/side-pairs.ts";
 
 export const PREFERRED_DEFAULT_PACK = "faces-128";
 
@@ -73,6 +74,8 @@ export function loadPackFolder(dir: string): LoadedPack {
   if (names.size !== m.classes.length) throw new PackError("class names are not unique");
   // Palette images are snapped to the nearest class colour: two classes with one colour are ambiguous.
   if (colors.size !== m.classes.length) throw new PackError("class colours are not unique");
+  const sides = sidePairProblem(m);
+  if (sides) throw new PackError(sides);
 
   const problems = pipelineContractProblems(m);
   if (problems.length) throw new PackError(`networks do not fit the pipeline: ${problems.join("; ")}`);

@@ -39,6 +39,24 @@ export const PackClass = Type.Object(
 );
 export type PackClass = Static<typeof PackClass>;
 
+const ClassName = Type.String({ pattern: "^[a-z][a-z0-9_]*$" });
+
+/**
+ * One face part that comes in two classes, one for each side of the face (eyes, brows, ears).
+ * Named by the side of the image each class lies on, so nobody needs to know whose left the
+ * data meant: the server gives each drawn part the class of its side (pipeline/sides.ts), and
+ * the palette shows the part once, as `label`.
+ */
+export const SidePair = Type.Object(
+  {
+    label: Type.String({ minLength: 1 }),
+    imageLeft: ClassName,
+    imageRight: ClassName,
+  },
+  { additionalProperties: false },
+);
+export type SidePair = Static<typeof SidePair>;
+
 export const ConditionKind = Type.Union([
   Type.Literal("mask"),
   Type.Literal("sketch"),
@@ -119,6 +137,8 @@ export const PackManifest = Type.Object(
     proxy: Type.Object({ k: Type.Integer({ minimum: 2, maximum: 256 }) }, { additionalProperties: false }),
     truncation: Type.Number({ minimum: 0, maximum: 1 }),
     classes: Type.Array(PackClass, { minItems: 2 }),
+    // Optional: without it the pairs come from classes named l_X and r_X (pipeline/sides.ts).
+    sidePairs: Type.Optional(Type.Array(SidePair)),
     conditions: Type.Array(PackCondition, { minItems: 1 }),
     networks: Type.Record(Type.String({ pattern: "^[a-z][a-z0-9._]*$" }), NetworkFile),
     parity: Type.Optional(ParityFile),

@@ -5,7 +5,7 @@
 // can be compared; prepare.ts says so for any other condition.
 import * as ort from "onnxruntime-node";
 import type { PackRuntime } from "./runtime.ts";
-import { parseImages } from "./stages.ts";
+import { classIdsWithSides, parseImages } from "./stages.ts";
 
 /** Images per parser run: bounds the logits held at once (8 x 19 x 128 x 128 floats = 10 MB). */
 const PARSE_CHUNK = 8;
@@ -56,13 +56,18 @@ export function rgbaToPlanar(images: readonly Uint8Array[], size: number): ort.T
   return new ort.Tensor("float32", data, [images.length, 3, size, size]);
 }
 
-/** The pack's parser reads each candidate (RGBA, R x R); its layout mIoU against `drawn`. */
+/**
+ * The pack's parser reads each candidate (RGBA, R x R); its layout mIoU against `drawn`, with the
+ * drawing's eyes, brows and ears on their sides as the mapper saw them (sides.ts): both eyes drawn
+ * in one colour are scored as a left and a right eye, as the parser reads them.
+ */
 export async function scoreCandidates(rt: PackRuntime, candidates: readonly Uint8Array[], drawn: Uint8Array): Promise<number[]> {
   const R = rt.pack.manifest.resolution;
+  const target = classIdsWithSides(rt, drawn, 1);
   const scores: number[] = [];
   for (let at = 0; at < candidates.length; at += PARSE_CHUNK) {
     const parsed = await parseImages(rt, rgbaToPlanar(candidates.slice(at, at + PARSE_CHUNK), R));
-    for (const classMap of parsed) scores.push(layoutMiou(classMap, drawn));
+    for (const classMap of parsed) scores.push(layoutMiou(classMap, target));
   }
   return scores;
 }

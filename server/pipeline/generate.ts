@@ -26,6 +26,8 @@ import type { RgbImage } from "./photo.ts";
 import { tileMask, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
 import { blendFeatures, regionWeights } from "./region.ts";
+import { sideRulesOf } from "./side-pairs.ts";
+import { withPartners } from "./sides.ts";
 import { conditionOf, type GeneratedImage, type GenerateInput, type GenerateOutput } from "./request.ts";
 import type { PackRuntime } from "./runtime.ts";
 import {
@@ -154,11 +156,15 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
       classMap = (await parseImages(rt, first))[0];
       timings.restyle_parse = lap();
     }
-    const classes = new Set(input.restyle.classes);
+    // An eye names both eyes: which side's class a drawn eye gets is decided by its position.
+    const pairs = sideRulesOf(m).pairs;
+    const classes = new Set(withPartners(input.restyle.classes, pairs));
     const [, C, h, w] = features.dims as number[];
     const weights = regionWeights(classMap, R, classes, h, w);
     if (!weights.some((v) => v > 0)) {
-      const names = m.classes.filter((c) => classes.has(c.id)).map((c) => c.label).join(", ") || [...classes].join(", ");
+      const partOf = (id: number) => pairs.find((p) => p.imageLeft === id || p.imageRight === id)?.label;
+      const labels = m.classes.filter((c) => classes.has(c.id)).map((c) => partOf(c.id) ?? c.label);
+      const names = [...new Set(labels)].join(", ") || [...classes].join(", ");
       throw new JobFailure("empty_region", `The layout has no ${names} to restyle.`);
     }
     restyleSeeds = variationSeeds(input.restyle.seed, n);

@@ -11,6 +11,8 @@ import { latentBatch } from "./prng.ts";
 import { argmaxClasses, argmaxToIds, bytesToInt64, type ProxyMask } from "./proxy-mask.ts";
 import type { PackRuntime } from "./runtime.ts";
 import { rgbToPlanar, type RgbImage } from "./photo.ts";
+import { sideRulesOf } from "./side-pairs.ts";
+import { placeSides } from "./sides.ts";
 
 function network(rt: PackRuntime, key: string): NetworkFile {
   const net = rt.pack.manifest.networks[key];
@@ -48,9 +50,24 @@ export function proxyFromTensor(t: ort.Tensor): ProxyMask {
 }
 
 /**
+ * n class-id maps of R x R, each with its eyes, brows and ears in the class of their side
+ * (sides.ts). Every class-id condition passes here on its way to a mapper, whether it came from
+ * the plugin, an HTTP mask PNG or the CLI.
+ */
+export function classIdsWithSides(rt: PackRuntime, data: Uint8Array, n: number): Uint8Array {
+  const R = rt.pack.manifest.resolution;
+  const rules = sideRulesOf(rt.pack.manifest);
+  if (rules.pairs.length === 0) return data;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < n; i++) out.set(placeSides(data.subarray(i * R * R, (i + 1) * R * R), R, rules), i * R * R);
+  return out;
+}
+
+/**
  * Condition network for `kind` (mapper.mask, mapper.sketch, …) on n conditions of R x R bytes ->
  * proxy-mask logits [n, K, h, w]. The bytes become the tensor pack.json asks for: int64 class ids
- * (mask, scribble; 255 = nothing drawn) or float32 0/1 maps (sketch, edges: 1 = stroke or edge).
+ * (mask, scribble; 255 = nothing drawn), with left and right placed by position, or float32 0/1
+ * maps (sketch, edges: 1 = stroke or edge).
  */
 export async function conditionLogits(rt: PackRuntime, kind: string, data: Uint8Array, n: number): Promise<ort.Tensor> {
   const cond = rt.pack.manifest.conditions.find((c) => c.kind === kind);
@@ -59,7 +76,7 @@ export async function conditionLogits(rt: PackRuntime, kind: string, data: Uint8
   const dims = dimsFor(spec, n);
   const input =
     spec.type === "int64"
-      ? new ort.Tensor("int64", bytesToInt64(data), dims)
+      ? new ort.Tensor("int64", bytesToInt64(classIdsWithSides(rt, data, n)), dims)
       : new ort.Tensor("float32", Float32Array.from(data, (v) => (v ? 1 : 0)), dims);
   const [logits] = await runNetwork(rt, cond.network, [input]);
   return logits;

@@ -46,6 +46,12 @@ beforeAll(() => {
   const grey = Uint8Array.from({ length: R * R }, (_, p) => Math.round(0.299 * rgba[p * 4] + 0.587 * rgba[p * 4 + 1] + 0.114 * rgba[p * 4 + 2]));
   writeFileSync(join(dir, "grey-export.png"), encode({ width: R, height: R, data: grey, channels: 1, depth: 8 }));
   writeFileSync(join(dir, "empty.png"), encode({ width: R, height: R, data: new Uint8Array(R * R), channels: 1, depth: 8 }));
+  // The eyes and brows each in the other side's class, as a designer who mixed them up would draw.
+  const other = new Map(["eye", "brow"].flatMap((part) => {
+    const [l, r] = [`l_${part}`, `r_${part}`].map((n) => pack.manifest.classes.find((c) => c.name === n)!.id);
+    return [[l, r], [r, l]] as const;
+  }));
+  writeFileSync(join(dir, "swapped.png"), encode({ width: R, height: R, data: ids.map((v) => other.get(v) ?? v), channels: 1, depth: 8 }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -120,6 +126,14 @@ describe("phototype CLI", () => {
     const empty = await cli("generate", "--mask", "empty.png", "--seed", "5", "--out", "empty");
     expect(empty.code).toBe(0);
     expect(empty.stderr).toMatch(/warning: No face was drawn/);
+  });
+
+  it("places eyes and brows by position: a mask with the sides swapped gives the same picture", async () => {
+    const swapped = await cli("generate", "--mask", "swapped.png", "--seed", "4", "--out", "swapped");
+    const right = await cli("generate", "--mask", "ids.png", "--seed", "4", "--out", "right");
+    expect([swapped.code, right.code]).toEqual([0, 0]);
+    const same = readFileSync(join(dir, "swapped", `${pack.name}-4.png`)).equals(readFileSync(join(dir, "right", `${pack.name}-4.png`)));
+    expect(same, "the two PNGs are byte for byte the same").toBe(true);
   });
 
   it("pair prints the pairing code the server uses, alone on stdout", async () => {

@@ -4,7 +4,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseDefaultPack, loadPacks } from "../../server/pack/registry.ts";
+import { chooseDefaultPack, loadPackFolder, loadPacks } from "../../server/pack/registry.ts";
+import { sidePairsOf } from "../../server/pipeline/side-pairs.ts";
 import { silentLogger } from "../../server/log.ts";
 import { startServer } from "../../server/server.ts";
 import { authFetch, defaultTestPack } from "./helpers.ts";
@@ -37,6 +38,7 @@ beforeAll(() => {
   brokenCopy("no-mapper", (_dir, m) => delete m.networks[m.conditions[0].network]);
   brokenCopy("no-rearranger", (_dir, m) => delete m.networks.rearranger);
   brokenCopy("wrong-shape", (_dir, m) => (m.networks.g2.outputs[0].shape[2] = m.resolution * 2));
+  brokenCopy("bad-sides", (_dir, m) => (m.sidePairs = [{ label: "Eye", imageLeft: "r_eye", imageRight: "third_eye" }]));
   brokenCopy("bad-json", () => {});
   writeFileSync(join(root, "bad-json", "pack.json"), "{ nope");
 });
@@ -56,7 +58,8 @@ describe("pack registry", () => {
     expect(reasons["no-rearranger"]).toMatch(/rearranger/);
     expect(reasons["wrong-shape"]).toMatch(/g2 output 0/);
     expect(reasons["bad-json"]).toMatch(/not valid JSON/);
-    expect(lines.length).toBe(8);
+    expect(reasons["bad-sides"]).toMatch(/side pair Eye names class third_eye/);
+    expect(lines.length).toBe(9);
     for (const line of lines) expect(line).toMatch(/^pack [a-z-]+: refused: /);
   });
 
@@ -70,6 +73,22 @@ describe("pack registry", () => {
       expect(registry.refused[0]).toMatchObject({ folder: "b", reason: expect.stringMatching(/already/) });
     } finally {
       rmSync(dup, { recursive: true, force: true });
+    }
+  });
+
+  it("loads a pack made before sidePairs, taking the pairs from its l_ / r_ class names", () => {
+    const older = mkdtempSync(join(tmpdir(), "phototype-older-"));
+    try {
+      const dir = join(older, good.name);
+      cpSync(good.dir, dir, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(dir, "pack.json"), "utf8"));
+      delete manifest.sidePairs;
+      writeFileSync(join(dir, "pack.json"), JSON.stringify(manifest, null, 2));
+      const loaded = loadPackFolder(dir);
+      expect(loaded.manifest.sidePairs).toBeUndefined();
+      expect(sidePairsOf(loaded.manifest)).toEqual(sidePairsOf(good.manifest));
+    } finally {
+      rmSync(older, { recursive: true, force: true });
     }
   });
 
@@ -88,7 +107,7 @@ describe("pack registry", () => {
       expect(health.packs).toEqual([good.name]);
       expect(health.defaultPack).toBe(good.name);
       expect(health.refused.map((r: { folder: string }) => r.folder).sort()).toEqual(
-        ["bad-json", "bad-schema", "bad-sha", "bad-size", "missing-file", "no-mapper", "no-rearranger", "wrong-shape"],
+        ["bad-json", "bad-schema", "bad-sha", "bad-sides", "bad-size", "missing-file", "no-mapper", "no-rearranger", "wrong-shape"],
       );
       const R = good.manifest.resolution;
       const res = await authFetch(server, `/generate?seed=1`, { method: "POST", body: new Uint8Array(R * R).fill(good.manifest.classes[0].id) });

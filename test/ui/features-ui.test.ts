@@ -11,6 +11,7 @@ import { silentLogger } from "../../server/log.ts";
 import { generate } from "../../server/pipeline/generate.ts";
 import { base64ToBytes, NO_STROKE, type GenerateRequest, type InvertRequest, type PackInfo } from "../../protocol/index.ts";
 import { buildUiHtml, defaultServerUrl, readManifest } from "../../scripts/build-plugin.mjs";
+import { swatchesOf } from "../../ui/lib/swatches.ts";
 import { faceLayout } from "../server/helpers.ts";
 import { flatRgb, rgbPng } from "../server/images.ts";
 import { chromiumAvailable, launchChromium } from "./harness/chromium.ts";
@@ -246,12 +247,15 @@ describe.skipIf(!chromiumAvailable())("new features from the plugin UI against a
     expect(f.x).toBeGreaterThan(256);
     expect(f.children.length).toBeGreaterThan(0);
     const shapes = await Promise.all(f.children.map((id) => canvas(p, (h, a) => h.node(a), id)));
-    const labels = new Set(pack.classes.map((c) => c.label.replace(/\s*\(.*\)$/, "")));
+    // Named after the palette's parts: both eyes are "Eye", never "Left eye (image right)".
+    const labels = new Set(swatchesOf(pack).map((w) => w.label.replace(/\s*\(.*\)$/, "")));
     for (const s of shapes) {
       expect(s.type).toBe("VECTOR");
-      expect(labels.has(s.name)).toBe(true);
+      expect(labels.has(s.name), s.name).toBe(true);
+      expect(s.name).not.toMatch(/left|right/i);
       expect(s.fill?.type).toBe("SOLID");
     }
+    expect(shapes.map((s) => s.name)).toContain("Eye");
     expect(await canvas(p, (h) => h.commits(), null)).toBe(commits + 1);
     expect(await canvas(p, (h, ids) => h.snapshot(ids), [photo])).toEqual(before);
     // The new frame is selected, and the panel says whose identity Generate uses.

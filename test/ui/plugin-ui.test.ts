@@ -92,8 +92,11 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     const p = await open();
     const status = await p.ui.textContent(".connection");
     expect(status).toContain(pack.title);
-    const swatches = await p.ui.$$eval(".swatch", (els) => els.map((e) => ({ name: e.getAttribute("data-class"), bg: (e.querySelector(".chip") as HTMLElement).style.background })));
-    expect(swatches.map((s) => s.name)).toEqual(pack.classes.map((c) => c.name));
+    const swatches = await p.ui.$$eval(".swatch", (els) => els.map((e) => ({ name: e.getAttribute("data-class"), label: e.querySelector(".swatch-label")!.textContent })));
+    // One swatch a face part: both eyes are one Eye (the server places each by its side).
+    expect(swatches.map((s) => s.name)).toEqual(pack.classes.map((c) => c.name).filter((n) => !["r_eye", "r_brow", "r_ear"].includes(n)));
+    for (const part of ["Eye", "Brow", "Ear"]) expect(swatches.filter((s) => s.label === part), part).toHaveLength(1);
+    expect(swatches.filter((s) => /left|right/i.test(s.label ?? ""))).toEqual([]);
     expect(await p.ui.textContent(".frame-line")).toMatch(/Select a frame/);
     expect(await p.ui.isDisabled("button.generate")).toBe(true);
     await p.page.close();
@@ -307,6 +310,14 @@ describe.skipIf(!chromiumAvailable())("plugin UI in Chromium against a real serv
     await p.ui.waitForFunction(() => /add a shape/.test(document.querySelector(".palette .hint")?.textContent ?? ""));
     await p.ui.click('.swatch[data-class="ear_r"]');
     await expect.poll(async () => (await canvas(p, (h, id) => h.children(id), face.frameId)).at(-1)?.name).toBe(pack.classes.find((c) => c.name === "ear_r")!.label);
+    // The one Eye swatch adds a shape called Eye, in the Eye swatch's colour.
+    await canvas(p, (h, id) => h.select([id]), face.frameId);
+    await p.ui.waitForFunction(() => /add a shape/.test(document.querySelector(".palette .hint")?.textContent ?? ""));
+    await p.ui.click('.swatch-label >> text="Eye"');
+    await expect.poll(async () => (await canvas(p, (h, id) => h.children(id), face.frameId)).at(-1)?.name).toBe("Eye");
+    const eyeId = (await canvas(p, (h, id) => h.children(id), face.frameId)).at(-1)!.id;
+    const eyeFill = (await canvas(p, (h, id) => h.fills(id), eyeId))[0].color;
+    expect(eyeFill.b).toBeCloseTo(parseInt(colours.l_eye.slice(5, 7), 16) / 255, 2);
     await p.page.close();
   });
 

@@ -1,7 +1,8 @@
-// The pack's classes as swatches. A click recolours the selected shapes, or adds a shape of that class.
-import type { PackClassInfo } from "../../protocol/index.ts";
+// The pack's face parts as swatches (one for both eyes: swatches.ts). A click recolours the
+// selected shapes, or adds a shape of that part.
+import type { Swatch } from "../lib/swatches.ts";
 
-export function Palette(props: { classes: readonly PackClassInfo[]; selectedShapes: number; hasFrame: boolean; strokes?: boolean; onPick(id: number): void }) {
+export function Palette(props: { swatches: readonly Swatch[]; selectedShapes: number; hasFrame: boolean; strokes?: boolean; onPick(id: number): void }) {
   const n = props.selectedShapes;
   const hint = !props.hasFrame
     ? "Select a frame to draw in."
@@ -15,8 +16,8 @@ export function Palette(props: { classes: readonly PackClassInfo[]; selectedShap
   return (
     <section class="palette" aria-label="Face parts">
       <div class="swatches">
-        {props.classes.map((c) => (
-          <button key={c.id} class="swatch" title={`${c.label} (${c.color})`} data-class={c.name} onClick={() => props.onPick(c.id)} disabled={!props.hasFrame}>
+        {props.swatches.map((c) => (
+          <button key={c.classId} class="swatch" title={`${c.label} (${c.color})`} data-class={c.name} onClick={() => props.onPick(c.classId)} disabled={!props.hasFrame}>
             <span class="chip" style={{ background: c.color }} />
             <span class="swatch-label">{c.label.replace(/\s*\(.*\)$/, "")}</span>
           </button>

@@ -4,6 +4,7 @@
 import type { PackInfo } from "../../protocol/index.ts";
 import type { ShapeSnapshot, StrokeSnapshot } from "../../plugin/messages.ts";
 import { from01, nearestClass, paletteOf, rgbToLab, toHex, type PaletteEntry } from "./palette.ts";
+import { swatchOf } from "./swatches.ts";
 
 export interface ClassifiedShape {
   shape: ShapeSnapshot;
@@ -41,8 +42,11 @@ export function normalizeName(name: string): string {
     .trim();
 }
 
-/** Every way a layer may name a class: its id name, its label, its label without the parenthesis. Ambiguous aliases are dropped. */
-export function classAliases(pack: Pick<PackInfo, "classes">): Map<string, number> {
+/**
+ * Every way a layer may name a class: its id name, its label, its label without the parenthesis,
+ * and a side pair's label ("Eye": the server places it by position). Ambiguous aliases are dropped.
+ */
+export function classAliases(pack: Pick<PackInfo, "classes" | "sidePairs">): Map<string, number> {
   const ids = new Map<string, Set<number>>();
   const add = (alias: string, id: number) => {
     if (!alias) return;
@@ -57,6 +61,12 @@ export function classAliases(pack: Pick<PackInfo, "classes">): Map<string, numbe
   }
   const out = new Map<string, number>();
   for (const [alias, set] of ids) if (set.size === 1) out.set(alias, [...set][0]);
+  // "Eye" names the pair's swatch class, even where both eyes' labels shorten to "Eye".
+  for (const p of pack.sidePairs ?? []) {
+    const alias = normalizeName(p.label);
+    const owners = [...(ids.get(alias) ?? [])];
+    if (owners.every((id) => id === p.imageLeft || id === p.imageRight)) out.set(alias, swatchOf(pack, p.imageLeft)?.classId ?? p.imageRight);
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { ServerConnection, checkServerUrl } from "../connection.ts";
 import { CONNECTION_SENTENCES } from "../lib/error-text.ts";
 import type { HistoryEntry } from "../lib/history.ts";
 import { RequestBook } from "../lib/requests.ts";
+import { swatchOf } from "../lib/swatches.ts";
 import { clampFit, clampVariations, isValidSeed, randomSeed, type PickedCondition, type Settings } from "../lib/settings.ts";
 import { MainThreadReads } from "./ask-main.ts";
 import type { SessionContext } from "./context.ts";
@@ -215,10 +216,10 @@ export class Session implements SessionContext {
   }
 
   applyClass(classId: number): void {
-    const cls = this.state.pack?.classes.find((c) => c.id === classId);
-    if (!cls) return;
+    const swatch = this.state.pack ? swatchOf(this.state.pack, classId) : undefined;
+    if (!swatch) return;
     const paint = this.conditionKind() === "scribble" ? "stroke" : "fill";
-    emitToMain({ type: "apply-class", className: cls.name, label: cls.label, color: cls.color, paint });
+    emitToMain({ type: "apply-class", className: swatch.name, label: swatch.label, color: swatch.color, paint });
   }
 
   reinsert(entry: HistoryEntry): void {

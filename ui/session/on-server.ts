@@ -7,6 +7,7 @@ import { errorSentence, progressFraction, progressSentence } from "../lib/error-
 import { addToHistory, type HistoryEntry } from "../lib/history.ts";
 import type { Outcome, PendingRequest } from "../lib/requests.ts";
 import { randomSeed } from "../lib/settings.ts";
+import { swatchOf } from "../lib/swatches.ts";
 import type { SessionContext } from "./context.ts";
 import { shortLabel } from "./requests.ts";
 import { pngSrc } from "./state.ts";
@@ -61,7 +62,11 @@ function makeLayoutFrame(session: SessionContext, request: PendingRequest, layou
     photoNodeId: photo.nodeId,
     resolution: layout.width,
     shapes: layout.polygons,
-    classes: pack.classes.map((c) => ({ id: c.id, label: shortLabel(c.label), color: c.color })),
+    // Both eyes as one "Eye" in the Eye swatch's colour, as the designer would draw them.
+    classes: pack.classes.map((c) => {
+      const swatch = swatchOf(pack, c.id);
+      return { id: c.id, label: shortLabel(swatch?.label ?? c.label), color: swatch?.color ?? c.color };
+    }),
     background: pack.classes.find((c) => c.id === bg)?.color ?? null,
   });
 }

@@ -5,6 +5,7 @@ import type { InsertTarget, PhotoExport } from "../../plugin/messages.ts";
 import { CONNECTION_SENTENCES, errorSentence } from "../lib/error-text.ts";
 import type { RequestMode, RequestPurpose } from "../lib/requests.ts";
 import { randomSeed, type PickedCondition } from "../lib/settings.ts";
+import { swatchOf } from "../lib/swatches.ts";
 import { edgesCondition, maskCondition, strokeCondition, type ConditionRead } from "./condition.ts";
 import type { SessionContext } from "./context.ts";
 import type { Notice } from "./state.ts";
@@ -102,7 +103,7 @@ export async function runGenerate(session: SessionContext, mode: RequestMode, op
     seed = read.frame.lastSeed ?? seed;
   }
   const total = mode === "final" ? (source && !restyle ? 1 : variations) : 1;
-  const partNames = restyle ? restyle.classes.map((id) => shortLabel(pack.classes.find((c) => c.id === id)?.label ?? String(id))).join(" + ") : "";
+  const partNames = restyle ? [...new Set(restyle.classes.map((id) => shortLabel(swatchOf(pack, id)?.label ?? String(id))))].join(" + ") : "";
   for (let i = 0; i < total; i++) {
     const base = source ? `identity of “${source.photo.name}”` : `seed ${(seed + (restyle ? 0 : i)) % 2 ** 32}`;
     const parts = [base];

@@ -28,6 +28,10 @@ CLASSES = [
 ]
 NAMES = [n for n, _ in CLASSES]
 NUM_CLASSES = len(CLASSES)
+# The parts that come in two classes, one a side, by the side of the image each lies on:
+# (label, class on the image's left, class on the image's right). pack.json carries them as
+# "sidePairs", so the palette shows one Eye, Brow and Ear and the server picks the side by position.
+SIDE_PAIRS = [("Eye", "r_eye", "l_eye"), ("Brow", "r_brow", "l_brow"), ("Ear", "r_ear", "l_ear")]
 # Horizontal flip swaps the person's left and right parts.
 FLIP_SWAP = {4: 5, 5: 4, 6: 7, 7: 6, 8: 9, 9: 8}
 

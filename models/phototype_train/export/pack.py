@@ -19,7 +19,7 @@ import jsonschema
 import torch
 import torch.nn as nn
 
-from phototype_train.data.classes import CLASSES
+from phototype_train.data.classes import CLASSES, SIDE_PAIRS
 from phototype_train.common import REPO, UserError, run_dir, run_main, set_threads
 from phototype_train.config import Config
 from phototype_train.stages.proxy import load_proxy
@@ -243,6 +243,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "feature": {"channels": int(f.shape[1]), "height": int(f.shape[2]), "width": int(f.shape[3])},
         "style": {"size": int(s.shape[1])}, "proxy": {"k": proxy.k}, "truncation": psi,
         "classes": [{"id": i, "name": n, "label": CLASS_LABELS[n], "color": c.upper()} for i, (n, c) in enumerate(CLASSES)],
+        "sidePairs": [{"label": label, "imageLeft": left, "imageRight": right} for label, left, right in SIDE_PAIRS],
         "conditions": conditions,
         "networks": nets, "parity": parity_entry, "metrics": metrics, "training": training,
     }

@@ -187,6 +187,7 @@ class MapperConfig(Section):
     seed: int
     ckpt_every: int
     autocast: str | None = None
+    off_habit: float = 0.0  # share of batches made off-habit, mask and proxy together (part-aware proxies; not edges)
 
 
 @dataclass

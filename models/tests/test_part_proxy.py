@@ -125,7 +125,8 @@ def test_the_drawn_rule_survives_onnx_export():
 
 def test_part_proxies_train_export_and_follow_the_drawing(tiny_run, tmp_path):
     """The tiny run again with a part-aware proxy (sides merged), off-habit rearranger targets and
-    the parser judging: the stages run, the pack exports, and its mask mapper keeps drawn parts."""
+    mapper layouts, and the parser judging: the stages run, the pack exports, and its mask mapper
+    keeps drawn parts."""
     import json
     import shutil
 
@@ -147,7 +148,7 @@ def test_part_proxies_train_export_and_follow_the_drawing(tiny_run, tmp_path):
     assert NAMES.index("r_eye") not in proxy.centroid_part.tolist()
     train_rearranger.main(common + ["--steps", "3", "--set", "off_habit=1.0"])
     for kind in ("mask", "sketch", "scribble", "edges"):
-        train_mapper.main(common + ["--steps", "3", "--kind", kind])
+        train_mapper.main(common + ["--steps", "3", "--kind", kind] + (["--set", "off_habit=1.0"] if kind != "edges" else []))
     packs = tmp_path / "packs"
     export_pack.main(common + ["--packs-dir", str(packs), "--pack", "tiny-parts"])
     manifest = json.loads((packs / "tiny-parts" / "pack.json").read_text())

@@ -23,7 +23,9 @@ from phototype_train.common import (StageState, UserError, autocast_for, load_st
 from phototype_train.config import stage_config
 from phototype_train.data.conditions import designer_masks, edges_from_image, scribble_from_mask, sketch_from_mask
 from phototype_train.data.dataset import downsample_mask
+from phototype_train.data.layout_augment import DonorPool, off_habit
 from phototype_train.networks.proxy import PartProxyAssign
+from phototype_train.stages.rearranger import part_ids
 from phototype_train.stages.proxy import load_proxy, proxy_parser
 from phototype_train.networks.mapper import SemanticMapper
 from phototype_train.sampling import latents, load_generator, synthesize
@@ -39,6 +41,10 @@ def load_mapper(path):
 
 
 KINDS = ("mask", "sketch", "scribble", "edges")
+
+
+def upsampled(proxies, size):
+    return F.interpolate(proxies[:, None].float(), size=size, mode="nearest")[:, 0].long()
 
 
 def drawing_rule(proxy, pst):
@@ -141,10 +147,21 @@ def main(argv=None):
         rng = state.loaded["np_rng"]
     masks, proxies, images = pairs["masks"], pairs["proxies"], pairs["images"]
     autocast = autocast_for(mc, torch.device("cpu"))
+    ids, donors = None, None
+    if mc.off_habit and args.kind != "edges":  # an edge map comes from the image, which these do not change
+        if not isinstance(proxy, PartProxyAssign):
+            raise UserError("off_habit layouts need a part-aware proxy (proxy kind \"parts\"): k-means clusters name no parts")
+        ids = list(reversed(part_ids(proxy, pst.get("sides") == "merged")))  # [classes, clusters]
+        donors = DonorPool([masks.long(), upsampled(proxies.long(), masks.shape[-1])], ids, min_share=0.005)
+        print(f"off-habit layouts in {mc.off_habit:.0%} of batches; {len(donors)} donor samples with ears, hats, glasses or earrings")
 
     def train_step():
         idx = torch.randint(len(masks), (mc.batch,), generator=gen)
-        cond, target = augment(args.kind, masks[idx], proxies[idx].long(), images[idx], gen, rng)
+        m, p = masks[idx].long(), proxies[idx].long()
+        if ids is not None and float(torch.rand(1, generator=gen)) < mc.off_habit:
+            m, up = off_habit([m, upsampled(p, m.shape[-1])], ids, gen, donors)
+            p = downsample_mask(up, p.shape[-1], proxy.k)
+        cond, target = augment(args.kind, m.to(torch.uint8), p, images[idx], gen, rng)
         with autocast():
             loss = F.cross_entropy(mapper(cond), target)
         optimiser_step(opt, loss)

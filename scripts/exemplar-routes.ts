@@ -1,6 +1,7 @@
 // Which way should an exemplar photo give its layout? Measures, on the default pack's own
 // unconditional samples (their proxy mask is the truth), how often each route's proxy mask agrees:
-//   encoder -> proxy (the paper's, what the server does)   vs   parser -> mapper.mask -> argmax.
+//   encoder -> proxy (the paper's)   vs   parser -> mapper.mask -> argmax (pack.json photoLayout picks one;
+//   npm run bench:photo compares them on real photos).
 // Also prints one request's stage timings for each photo feature.
 // Usage: npx tsx scripts/exemplar-routes.ts [--pack NAME] [--samples 32]
 import { resolve } from "node:path";

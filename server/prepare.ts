@@ -8,6 +8,7 @@ import type { ImageDecoder } from "./decoder.ts";
 import type { InvertJobRequest, Job, JobRequest, RawCondition } from "./jobs.ts";
 import { drawnFaceProblem, faceClassIds } from "./pipeline/face.ts";
 import { describeClassIds, firstInvalidClassId, validClassIds } from "./pipeline/mask.ts";
+import { canReadPhotoLayout, photoLayoutRoute } from "./pipeline/photo-layout.ts";
 import type { RgbImage } from "./pipeline/photo.ts";
 import type { GenerateInput } from "./pipeline/request.ts";
 import type { PackRuntime } from "./pipeline/runtime.ts";
@@ -113,8 +114,8 @@ export function createPreparer(runtimes: ReadonlyMap<string, PackRuntime>, defau
     if (mapperKind && !m.conditions.some((c) => c.kind === mapperKind)) {
       return fail("unsupported_condition", `Pack ${name} does not accept ${mapperKind} conditions (it takes ${m.conditions.map((c) => c.kind).join(", ")}).`, id);
     }
-    if (cond.kind === "exemplar" && !rt.runner.has("encoder")) {
-      return fail("unsupported_condition", `Pack ${name} has no encoder, so it cannot take a layout from a photo.`, id);
+    if (cond.kind === "exemplar" && !canReadPhotoLayout(rt)) {
+      return fail("unsupported_condition", `Pack ${name} has no ${photoLayoutRoute(rt)}, so it cannot take a layout from a photo.`, id);
     }
     if (r.source && !rt.runner.has("encoder")) {
       return fail("unsupported_feature", `Pack ${name} has no encoder, so it cannot generate with a photo's identity.`, id);

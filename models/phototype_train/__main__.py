@@ -36,6 +36,7 @@ STUDIES = {
     "proxy-parts": ("phototype_train.studies.proxy_parts", "part read-outs: can a proxy mask name every face part"),
     "layout-oracle": ("phototype_train.studies.layout_oracle", "a proxy + rearranger following layouts the generator can make"),
     "fit-layout": ("phototype_train.studies.fit_layout", "the server's fit option read by the evaluation parser (npm run bench:fit)"),
+    "photo-routes": ("phototype_train.studies.photo_routes", "a photo's layout by encoder or parser, read by the evaluation parser (npm run bench:photo)"),
 }
 DATA = {
     "synthetic": ("phototype_train.data.synthetic", "a celebamask-mini-shaped folder of synthetic faces (for tests)"),

@@ -60,6 +60,7 @@ def test_export_writes_a_valid_pack_that_onnx_runtime_matches(tiny_run, tmp_path
                                          "mapper.scribble", "mapper.edges", "encoder", "parser"}
     assert [c["kind"] for c in manifest["conditions"]] == ["mask", "sketch", "scribble", "edges"]
     assert manifest["sidePairs"][0] == {"label": "Eye", "imageLeft": "r_eye", "imageRight": "l_eye"}
+    assert manifest["photoLayout"] == "parser"
     names = {m["name"] for m in manifest["metrics"]}
     assert {"cluster_purity", "rearranger_agreement", "rearranger_appearance_kept", "mapper_sketch_agreement_drawn",
             "inversion_test_psnr"} <= names
@@ -156,3 +157,13 @@ def test_mapper_baselines_lookup_beats_majority_when_clusters_follow_classes():
     b = baselines(masks, proxies, held_m, held_p, k=6)
     assert b["label_lookup"] == 1.0
     assert 0.2 < b["majority"] < 0.5  # one of three equally common classes
+
+
+def test_photo_layout_route_follows_the_proxy_and_the_networks():
+    from phototype_train.networks.proxy import PartProxyAssign
+    every = {"encoder": {}, "parser": {}, "mapper.mask": {}}
+    part_aware = PartProxyAssign.__new__(PartProxyAssign)  # only its type matters here
+    assert export_pack.photo_layout(part_aware, every) == "parser"
+    assert export_pack.photo_layout(object(), every) == export_pack.KMEANS_PHOTO_LAYOUT == "parser"
+    assert export_pack.photo_layout(object(), {"encoder": {}, "mapper.mask": {}}) == "encoder"
+    assert export_pack.photo_layout(part_aware, {}) is None

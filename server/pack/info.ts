@@ -1,12 +1,14 @@
 // What the protocol tells clients about a pack (welcome, GET /packs): names, classes with colours,
 // conditions, and what it can do besides (from the networks it has).
 import type { Capability, PackInfo } from "../../protocol/index.ts";
+import { canReadPhotoLayout } from "../pipeline/photo-layout.ts";
 import type { PackRuntime } from "../pipeline/runtime.ts";
 import { sidePairsOf } from "../pipeline/side-pairs.ts";
 
-export function packInfo({ pack: { manifest: m }, runner }: PackRuntime): PackInfo {
+export function packInfo(rt: PackRuntime): PackInfo {
+  const { pack: { manifest: m }, runner } = rt;
   const capabilities: Capability[] = [];
-  if (runner.has("encoder")) capabilities.push("exemplar");
+  if (canReadPhotoLayout(rt)) capabilities.push("exemplar");
   if (runner.has("encoder") && runner.has("parser")) capabilities.push("edit");
   capabilities.push("restyle");
   return {

@@ -67,6 +67,12 @@ export function loadPackFolder(dir: string): LoadedPack {
   const missing = needed.filter((k) => !m.networks[k]);
   if (missing.length) throw new PackError(`pack.json lacks required network(s) ${[...new Set(missing)].join(", ")}`);
 
+  if (m.photoLayout === "parser") {
+    const lacking = ["parser"].filter((k) => !m.networks[k]);
+    if (!m.conditions.some((c) => c.kind === "mask")) lacking.push("a mask condition (mapper.mask)");
+    if (lacking.length) throw new PackError(`photoLayout "parser" needs ${lacking.join(", ")}`);
+  }
+
   const ids = new Set(m.classes.map((c) => c.id));
   const names = new Set(m.classes.map((c) => c.name));
   const colors = new Set(m.classes.map((c) => c.color));

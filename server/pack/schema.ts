@@ -112,6 +112,14 @@ export const ParityFile = Type.Object(
 );
 export type ParityFile = Static<typeof ParityFile>;
 
+/**
+ * How a photo (an edit's source, an exemplar) gets its proxy mask: "encoder" = encoder -> F ->
+ * proxy (the paper's); "parser" = the pack's parser -> class map -> mapper.mask -> argmax, the
+ * route a drawn mask takes. Absent: "encoder".
+ */
+export const PhotoLayout = Type.Union([Type.Literal("encoder"), Type.Literal("parser")]);
+export type PhotoLayout = Static<typeof PhotoLayout>;
+
 export const PackManifest = Type.Object(
   {
     schema: Type.Literal(PACK_SCHEMA_VERSION),
@@ -136,6 +144,7 @@ export const PackManifest = Type.Object(
     style: Type.Object({ size: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
     proxy: Type.Object({ k: Type.Integer({ minimum: 2, maximum: 256 }) }, { additionalProperties: false }),
     truncation: Type.Number({ minimum: 0, maximum: 1 }),
+    photoLayout: Type.Optional(PhotoLayout),
     classes: Type.Array(PackClass, { minItems: 2 }),
     // Optional: without it the pairs come from classes named l_X and r_X (pipeline/sides.ts).
     sidePairs: Type.Optional(Type.Array(SidePair)),

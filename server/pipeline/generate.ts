@@ -4,11 +4,12 @@
 //   target layout (proxy mask P_t), once:
 //     mask / sketch / scribble -> mapper.<kind> -> argmax
 //     edges (a photo)          -> Canny (canny.ts) -> mapper.edges -> argmax
-//     exemplar (a photo)       -> encoder -> F -> proxy        (the photo's own layout)
+//     exemplar (a photo)       -> its layout by the pack's photoLayout route (photo-layout.ts):
+//                                 parser -> mapper.mask -> argmax, or encoder -> F -> proxy
 //   appearance F, style:
 //     seeds s..s+N-1 -> mapping -> g1                    (new faces)
 //     source photo   -> encoder                          (the photo's identity, one image)
-//   F, proxy(F), P_t -> rearranger -> F'
+//   F, P_s, P_t -> rearranger -> F'   (P_s: proxy(F) for seeds; the photoLayout route for a source photo)
 //   restyle {classes, seed}: F'' = blend(F', F'_r, region of those classes), where F'_r comes from
 //     seeds r..r+N-1 rearranged into the same P_t, and the region from the mask condition or,
 //     for other conditions, from parsing the first render; the main style is kept.
@@ -28,6 +29,7 @@ import { variationSeeds } from "./prng.ts";
 import { blendFeatures, regionWeights } from "./region.ts";
 import { sideRulesOf } from "./side-pairs.ts";
 import { withPartners } from "./sides.ts";
+import { photoLayoutRoute, photoProxies } from "./photo-layout.ts";
 import { conditionOf, type GeneratedImage, type GenerateInput, type GenerateOutput } from "./request.ts";
 import type { PackRuntime } from "./runtime.ts";
 import {
@@ -91,12 +93,17 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
   // ---- the target layout, once for the whole batch
   let target: ProxyMask;
   if (condition.kind === "exemplar") {
-    requireNetwork(rt, "encoder", "take a layout from a photo");
-    await checkFace(rt, condition.photo, timings, lap);
+    const route = photoLayoutRoute(rt);
+    requireNetwork(rt, route === "parser" ? "parser" : "encoder", "take a layout from a photo");
+    const classMap = await checkFace(rt, condition.photo, timings, lap);
     check();
-    const { features } = await encodePhotos(rt, photoTensor([condition.photo]));
-    timings.encoder = lap();
-    target = await proxyOf(rt, features);
+    if (route === "parser") {
+      target = await photoProxies(rt, { classMaps: [classMap!] });
+    } else {
+      const { features } = await encodePhotos(rt, photoTensor([condition.photo]));
+      timings.encoder = lap();
+      target = await photoProxies(rt, { features });
+    }
     timings.exemplar_proxy = lap();
   } else {
     hooks.onStage?.("mapping", 0);
@@ -117,26 +124,29 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
   check();
 
   // ---- the main appearance: one photo, or a seed per variation (one seed when restyling)
-  let mainFeatures: ort.Tensor, mainStyle: ort.Tensor, mainSeeds: number[];
+  let mainFeatures: ort.Tensor, mainStyle: ort.Tensor, mainSeeds: number[], sourceProxy: ProxyMask;
   const mainCount = input.restyle || input.source ? 1 : n;
   hooks.onStage?.("generating", 0);
   if (input.source) {
     requireNetwork(rt, "encoder", "generate with a photo's identity");
-    await checkFace(rt, input.source.photo, timings, lap);
+    const classMap = await checkFace(rt, input.source.photo, timings, lap);
     check();
     const enc = await encodePhotos(rt, photoTensor([input.source.photo]));
     timings.source_encoder = lap();
     mainFeatures = enc.features;
     mainStyle = enc.style;
     mainSeeds = [input.seed];
+    check();
+    // Where the photo's features lie: by the pack's route (photo-layout.ts).
+    sourceProxy = await photoProxies(rt, { features: enc.features, classMaps: classMap ? [classMap] : undefined });
   } else {
     mainSeeds = variationSeeds(input.seed, mainCount);
     const g = await seedFeatures(rt, mainSeeds, truncation, timings, lap, check);
     mainFeatures = g.features;
     mainStyle = g.style;
+    check();
+    sourceProxy = await proxyOf(rt, mainFeatures);
   }
-  check();
-  const sourceProxy = await proxyOf(rt, mainFeatures);
   timings.proxy = lap();
   let features = await rearrange(rt, mainFeatures, sourceProxy, tileMask(target, mainCount));
   timings.rearranger = lap();

@@ -9,7 +9,8 @@ import { encodeRgbaPng, imageToRgba } from "../../server/pipeline/image.ts";
 import { readPhoto } from "../../server/pipeline/photo.ts";
 import { variationSeeds } from "../../server/pipeline/prng.ts";
 import { tileMask } from "../../server/pipeline/proxy-mask.ts";
-import { encodePhotos, latentsFor, mapLatents, photoTensor, proxyOf, rearrange, render, synthesizeFeatures } from "../../server/pipeline/stages.ts";
+import { photoProxies } from "../../server/pipeline/photo-layout.ts";
+import { encodePhotos, latentsFor, mapLatents, parseImages, photoTensor, proxyOf, rearrange, render, synthesizeFeatures } from "../../server/pipeline/stages.ts";
 import {
   base64ToBytes,
   bytesToBase64,
@@ -168,20 +169,23 @@ describe("sketch, scribble and edge conditions", () => {
 });
 
 describe("exemplar layouts", () => {
-  it("gives a photo's layout (encoder -> proxy mask) to new seeds", async () => {
+  it("gives a photo's layout (by the pack's photoLayout route) to new seeds", async () => {
     const msgs = await ask({ condition: { kind: "exemplar", photo: b64(photos[1]) }, seed: 40, variations: 3 });
     const stages = msgs.filter((x): x is Progress => x.type === "progress").map((x) => x.stage);
     expect(stages).toContain("reading");
     const imgs = images(msgs);
     expect(imgs.map((i) => i.seed)).toEqual([40, 41, 42]);
     expect(new Set(imgs.map((i) => i.png)).size).toBe(3);
-    expect(imgs[0].timings.encoder).toBeGreaterThanOrEqual(0);
     expect(imgs[0].timings.parser).toBeGreaterThanOrEqual(0);
-    // The layout really is the photo's: the answer equals the stages composed by hand,
-    // encoder -> proxy (target) and seeds -> mapping -> g1 -> proxy -> rearranger -> g2.
+    // The layout really is the photo's: the answer equals the stages composed by hand, the pack's
+    // route (parser -> mapper.mask -> argmax, or encoder -> proxy) as the target and
+    // seeds -> mapping -> g1 -> proxy -> rearranger -> g2.
     const rt = server.engine.runtimes.get(pack.name)!;
     const photo = readPhoto(photos[1], R);
-    const target = await proxyOf(rt, (await encodePhotos(rt, photoTensor([photo]))).features);
+    const input = photoTensor([photo]);
+    const target = m.photoLayout === "parser"
+      ? await photoProxies(rt, { classMaps: await parseImages(rt, input) }, "parser")
+      : await photoProxies(rt, { features: (await encodePhotos(rt, input)).features }, "encoder");
     const seeds = variationSeeds(40, 3);
     const { features, style } = await synthesizeFeatures(rt, await mapLatents(rt, latentsFor(rt, seeds), m.truncation));
     const arranged = await rearrange(rt, features, await proxyOf(rt, features), tileMask(target, 3));

@@ -22,6 +22,7 @@ import torch.nn as nn
 from phototype_train.data.classes import CLASSES, SIDE_PAIRS
 from phototype_train.common import REPO, UserError, run_dir, run_main, set_threads
 from phototype_train.config import Config
+from phototype_train.networks.proxy import PartProxyAssign
 from phototype_train.stages.proxy import load_proxy
 from phototype_train.sampling import latents, load_generator
 from phototype_train.stages.encoder import load_encoder
@@ -32,6 +33,8 @@ from phototype_train.stages.rearranger import load_rearranger
 OPSET = 17
 MAX_FILE = 16 * 1024 * 1024
 PARITY_TOLERANCE = 1e-3
+# A k-means proxy's photo layout route, chosen by npm run bench:photo on faces-64 and faces-128 (photo_layout).
+KMEANS_PHOTO_LAYOUT = "parser"
 LICENSE_TEXT = (
     "Trained from scratch on celebamask-mini, a subset of CelebAMask-HQ (Lee et al., CVPR 2020), whose images come "
     "from CelebA-HQ / CelebA. CelebAMask-HQ is available for non-commercial research and educational purposes only; "
@@ -126,6 +129,18 @@ def export_network(module, args, in_names, out_names, path: Path, parity: Parity
         parity.add(key, "output", n, o)
     return {"file": path.name, "sha256": sha256(path), "bytes": size,
             "inputs": [spec(n, a) for n, a in zip(in_names, args)], "outputs": [spec(n, o) for n, o in zip(out_names, outs)]}
+
+
+def photo_layout(proxy, nets: dict) -> str | None:
+    """How the server reads a photo's layout (pack.json photoLayout): "parser" (parser -> mapper.mask)
+    wherever the pack has both. A part-aware proxy's mask mapper follows the drawn parts exactly, so a
+    photo's parse names its proxy parts. For k-means proxies it was measured (npm run bench:photo,
+    docs/ARCHITECTURE.md, Photo layout route): on faces-64 and faces-128 the parser route's proxy is
+    purer against the test/ masks, agrees between photos as samples' own proxies do, and gives
+    exemplars more of the photo's layout. Without a parser: the encoder's proxy (None: neither)."""
+    if "parser" in nets and "mapper.mask" in nets:
+        return "parser" if isinstance(proxy, PartProxyAssign) else KMEANS_PHOTO_LAYOUT
+    return "encoder" if "encoder" in nets else None
 
 
 def metric(name, value, description, command):
@@ -242,6 +257,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "resolution": G.res, "latent": {"size": G.z_dim, "distribution": "normal"},
         "feature": {"channels": int(f.shape[1]), "height": int(f.shape[2]), "width": int(f.shape[3])},
         "style": {"size": int(s.shape[1])}, "proxy": {"k": proxy.k}, "truncation": psi,
+        **({"photoLayout": route} if (route := photo_layout(proxy, nets)) else {}),
         "classes": [{"id": i, "name": n, "label": CLASS_LABELS[n], "color": c.upper()} for i, (n, c) in enumerate(CLASSES)],
         "sidePairs": [{"label": label, "imageLeft": left, "imageRight": right} for label, left, right in SIDE_PAIRS],
         "conditions": conditions,

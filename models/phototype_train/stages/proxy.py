@@ -206,9 +206,11 @@ def proxy_parser(pc, run, pst=None):
 def proxy_state(proxy, normalise, info, pc=None):
     st = {"kind": "proxy", "k": proxy.k, "normalise": normalise, "centroids": proxy.centroids, "mean": proxy.mean.flatten(),
           "std": proxy.std.flatten(), "raw_mean": proxy.raw_mean.flatten(), "raw_std": proxy.raw_std.flatten(), "metrics": info}
+    if pc is not None and pc.parser:
+        st["parser"] = pc.parser
     if isinstance(proxy, PartProxyAssign):
         st.update({"proxy_kind": "parts", "parts": proxy.parts, "head_hidden": pc.head_hidden, "head": proxy.head.state_dict(),
-                   "centroid_part": proxy.centroid_part, "sides": pc.sides, "parser": pc.parser})
+                   "centroid_part": proxy.centroid_part, "sides": pc.sides})
     return st
 
 

@@ -134,7 +134,7 @@ class ParserConfig(Section):
 @dataclass
 class ProxyConfig(Section):
     """stages/proxy.py."""
-    k: int
+    k: int  # k-means clusters (kind "kmeans"; a part-aware proxy's count follows from its parts)
     samples: int
     fit_pixels: int
     seed: int

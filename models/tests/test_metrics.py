@@ -182,3 +182,14 @@ def test_missing_cluster_rate_by_hand():
     target = torch.tensor([[[0, 1], [2, 3]], [[2, 2], [2, 0]]])
     # Pair 0: clusters 2 and 3 are missing (2 of 4 cells); pair 1: cluster 0 missing (1 of 4).
     assert missing_cluster_rate(source, target, 4) == pytest.approx(3 / 8)
+
+
+def test_layout_miou_over_the_set_and_per_image():
+    from phototype_train.evaluation.metrics import layout_miou
+    target = torch.tensor([[[0, 0], [1, 1]], [[0, 0], [0, 0]]])
+    labels = torch.tensor([[[0, 0], [1, 0]], [[0, 0], [0, 0]]])
+    got = layout_miou(labels, target, 2)
+    # set: class 0 agrees on 6 of the 7 pixels either calls it (6/7), class 1 on 1 of 2 (1/2)
+    # image 1: class 0 2/3, class 1 1/2 -> 7/12; image 2: class 0 only, 1 -> mean (7/12 + 1) / 2 = 19/24
+    assert abs(got["miou"] - (6 / 7 + 1 / 2) / 2) < 1e-9
+    assert abs(got["mean_image_miou"] - 19 / 24) < 1e-9

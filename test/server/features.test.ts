@@ -24,7 +24,7 @@ import {
   type Welcome,
 } from "../../protocol/index.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, TestClient } from "./helpers.ts";
+import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, TestClient, errorOf, images } from "./helpers.ts";
 import { flatRgb, rgbPng } from "./images.ts";
 
 const pack = defaultTestPack();
@@ -38,8 +38,6 @@ let client: TestClient;
 /** Faces the pack itself generated, used as "photos" (never the dataset's test split). */
 let photos: Uint8Array[] = [];
 
-const images = (msgs: ServerMessage[]) => msgs.filter((x): x is ImageResult => x.type === "image");
-const errorOf = (msgs: ServerMessage[]) => msgs.find((x): x is ErrorMessage => x.type === "error");
 const b64 = bytesToBase64;
 const mask = (data: Uint8Array) => ({ kind: "mask", width: R, height: R, data: b64(data) });
 

@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { WebSocket } from "ws";
 import { chooseDefaultPack, loadPacks, type LoadedPack } from "../../server/pack/registry.ts";
-import { parseServerMessage, type ServerMessage } from "../../protocol/index.ts";
+import { parseServerMessage, type ErrorMessage, type ImageResult, type ServerMessage } from "../../protocol/index.ts";
 import type { PackClass } from "../../server/pack/schema.ts";
 
 export const PACKS_DIR = resolve(import.meta.dirname, "../../models/packs");
@@ -69,6 +69,11 @@ export function paletteImage(classes: readonly PackClass[], mask: Uint8Array): U
 }
 
 /** What a test needs to reach a running server: its addresses and pairing code. */
+/** The images among a request's messages, in order. */
+export const images = (msgs: ServerMessage[]) => msgs.filter((x): x is ImageResult => x.type === "image");
+/** A request's error message, if it ended in one. */
+export const errorOf = (msgs: ServerMessage[]) => msgs.find((x): x is ErrorMessage => x.type === "error");
+
 export interface Reachable {
   url: string;
   wsUrl: string;

@@ -20,7 +20,7 @@ import { variationSeeds } from "../../server/pipeline/prng.ts";
 import { tileMask } from "../../server/pipeline/proxy-mask.ts";
 import { conditionLogits, latentsFor, logitsToProxy, mapLatents, parseImages, photoTensor, proxyOf, rearrange, render, synthesizeFeatures } from "../../server/pipeline/stages.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { authFetch, faceLayout, openClient, PACKS_DIR, type TestClient } from "./helpers.ts";
+import { authFetch, faceLayout, openClient, PACKS_DIR, type TestClient, errorOf, images } from "./helpers.ts";
 
 const base = loadPacks(PACKS_DIR, { log: () => {} }).packs.get("faces-64")!;
 const R = base.manifest.resolution;
@@ -31,8 +31,6 @@ let server: RunningServer;
 let client: TestClient;
 let photos: Uint8Array[] = [];
 
-const images = (msgs: ServerMessage[]) => msgs.filter((x): x is ImageResult => x.type === "image");
-const errorOf = (msgs: ServerMessage[]) => msgs.find((x): x is ErrorMessage => x.type === "error");
 const b64 = bytesToBase64;
 const mask = (data: Uint8Array) => ({ kind: "mask", width: R, height: R, data: b64(data) });
 

@@ -4,7 +4,7 @@ import { decode, encode } from "fast-png";
 import { silentLogger } from "../../server/log.ts";
 import { base64ToBytes, bytesToBase64, CLOSE_MESSAGE_TOO_LARGE, MAX_MESSAGE_BYTES, type ErrorMessage, type ImageResult, type Progress, type ServerMessage, type Welcome } from "../../protocol/index.ts";
 import { startServer, type RunningServer } from "../../server/server.ts";
-import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, paletteImage, TestClient } from "./helpers.ts";
+import { authFetch, defaultTestPack, faceLayout, openClient, PACKS_DIR, paletteImage, TestClient, errorOf, images } from "./helpers.ts";
 
 const pack = defaultTestPack();
 const R = pack.manifest.resolution;
@@ -22,8 +22,6 @@ const generate = (id: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const images = (msgs: ServerMessage[]) => msgs.filter((m): m is ImageResult => m.type === "image");
-const errorOf = (msgs: ServerMessage[]) => msgs.find((m): m is ErrorMessage => m.type === "error");
 
 beforeAll(async () => {
   server = await startServer({ port: 0, packsDir: PACKS_DIR, log: silentLogger });

@@ -18,6 +18,13 @@ def miou(conf: torch.Tensor):
     return float(iou[valid].mean()) if valid.any() else 0.0, iou
 
 
+def layout_miou(labels: torch.Tensor, target: torch.Tensor, n: int) -> dict:
+    """Layout agreement of label maps [N,H,W] with their targets: mIoU over the whole set (one
+    confusion matrix) and the mean of each image's own mIoU."""
+    per_image = [miou(confusion(labels[i], target[i], n))[0] for i in range(len(labels))]
+    return {"miou": miou(confusion(labels, target, n))[0], "mean_image_miou": float(np.mean(per_image)) if per_image else 0.0}
+
+
 def pixel_accuracy(conf: torch.Tensor) -> float:
     return float(conf.diag().sum() / conf.sum().clamp(min=1))
 

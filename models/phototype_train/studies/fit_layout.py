@@ -24,7 +24,7 @@ from phototype_train.data.classes import NUM_CLASSES
 from phototype_train.data.dataset import downsample_mask, load_split
 from phototype_train.evaluation import eval_parser
 from phototype_train.evaluation.evaluate import FULL_RES, hwc_to_float
-from phototype_train.evaluation.metrics import confusion, miou
+from phototype_train.evaluation.metrics import layout_miou
 
 
 def train_layouts(root: Path, res: int, n: int) -> tuple[torch.Tensor, list[str]]:
@@ -56,10 +56,8 @@ def score(args, root: Path) -> None:
         if raw.size != n * v * res * res * 3:
             raise UserError(f"outputs-k{k}.bin holds {raw.size} bytes, not {n}x{v}x{res}x{res}x3: rerun npm run bench:fit")
         labels = parser.labels(hwc_to_float(raw.reshape(n * v, res, res, 3)))
-        overall, _ = miou(confusion(labels, target, NUM_CLASSES))
-        per_image = [miou(confusion(labels[i], target[i], NUM_CLASSES))[0] for i in range(len(labels))]
-        rows[k] = {"miou": overall, "mean_image_miou": float(np.mean(per_image))}
-        print(f"fit {k}: evaluation parser layout mIoU {100 * overall:.1f}, mean per image {100 * rows[k]['mean_image_miou']:.1f}")
+        rows[k] = layout_miou(labels, target, NUM_CLASSES)
+        print(f"fit {k}: evaluation parser layout mIoU {100 * rows[k]['miou']:.1f}, mean per image {100 * rows[k]['mean_image_miou']:.1f}")
     (work / "eval-parser.json").write_text(json.dumps({"parser_res": parser.res, "sha256": parser.sha256, "fit": rows}, indent=2))
 
 

@@ -17,7 +17,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from phototype_train.common import UserError, data_root, run_main, set_threads
@@ -26,7 +25,7 @@ from phototype_train.data.classes import NUM_CLASSES
 from phototype_train.data.dataset import downsample_mask, load_split
 from phototype_train.evaluation import eval_parser
 from phototype_train.evaluation.evaluate import FULL_RES, hwc_to_float, read_u8
-from phototype_train.evaluation.metrics import confusion, miou
+from phototype_train.evaluation.metrics import layout_miou
 
 
 def test_split(root: Path, res: int, n: int):
@@ -64,10 +63,9 @@ def score(args, root: Path) -> None:
             raw = read_u8(work / f"outputs-{name}-{out}.bin", (n * per, res, res, 3))
             labels = parser.labels(hwc_to_float(raw))
             t = target.repeat_interleave(per, 0)
-            overall, _ = miou(confusion(labels, t, NUM_CLASSES))
-            per_image = [miou(confusion(labels[i], t[i], NUM_CLASSES))[0] for i in range(len(labels))]
-            rows[name][out] = {"miou": overall, "mean_image_miou": float(np.mean(per_image))}
-            print(f"{name} {out}: evaluation parser layout mIoU {100 * overall:.1f}, mean per image {100 * rows[name][out]['mean_image_miou']:.1f}")
+            rows[name][out] = layout_miou(labels, t, NUM_CLASSES)
+            print(f"{name} {out}: evaluation parser layout mIoU {100 * rows[name][out]['miou']:.1f}, "
+                  f"mean per image {100 * rows[name][out]['mean_image_miou']:.1f}")
     (work / "eval-parser.json").write_text(json.dumps({"parser_res": parser.res, "sha256": parser.sha256, "sets": rows}, indent=2))
 
 

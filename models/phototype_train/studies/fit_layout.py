@@ -15,7 +15,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from phototype_train.common import UserError, data_root, run_main, set_threads
@@ -23,7 +22,7 @@ from phototype_train.config import Config
 from phototype_train.data.classes import NUM_CLASSES
 from phototype_train.data.dataset import downsample_mask, load_split
 from phototype_train.evaluation import eval_parser
-from phototype_train.evaluation.evaluate import FULL_RES, hwc_to_float
+from phototype_train.evaluation.evaluate import FULL_RES, hwc_to_float, read_u8
 from phototype_train.evaluation.metrics import layout_miou
 
 
@@ -52,10 +51,7 @@ def score(args, root: Path) -> None:
     target = downsample_mask(full, parser.res).repeat_interleave(v, 0)
     rows = {}
     for k in args.ks:
-        raw = np.frombuffer((work / f"outputs-k{k}.bin").read_bytes(), np.uint8)
-        if raw.size != n * v * res * res * 3:
-            raise UserError(f"outputs-k{k}.bin holds {raw.size} bytes, not {n}x{v}x{res}x{res}x3: rerun npm run bench:fit")
-        labels = parser.labels(hwc_to_float(raw.reshape(n * v, res, res, 3)))
+        labels = parser.labels(hwc_to_float(read_u8(work / f"outputs-k{k}.bin", (n * v, res, res, 3))))
         rows[k] = layout_miou(labels, target, NUM_CLASSES)
         print(f"fit {k}: evaluation parser layout mIoU {100 * rows[k]['miou']:.1f}, mean per image {100 * rows[k]['mean_image_miou']:.1f}")
     (work / "eval-parser.json").write_text(json.dumps({"parser_res": parser.res, "sha256": parser.sha256, "fit": rows}, indent=2))

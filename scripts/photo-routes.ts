@@ -10,6 +10,10 @@
 //   edit         rearranger(F_enc, P_enc, P_par) -> g2: the encoder route's edit of the untouched
 //                layout as the plugin sends it (the parse, through mapper.mask)
 //   exemplar     --seeds new faces (g1) rearranged into the route's proxy of the photo
+//   changed-*    test/ photos only: an edit whose layout a designer changed (the photo's own mask with
+//                hair grown, photo_routes.py), target mapper.mask(changed) from the parser route's source
+//                proxy: "rearranged" (all cells through the rearranger) or "kept" (the photo's own features
+//                where the two proxies agree, server/pipeline/keep.ts); edit-kept is edit-encoder kept so
 // Prints: the proxy's purity against the test/ mask (samples: agreement with the sample's own proxy),
 // the mean agreement between different photos' proxies (a speckled mask agrees less), the
 // evaluation parser's layout mIoU (python -m phototype_train study photo-routes score) against the
@@ -27,7 +31,8 @@ import type { RgbImage } from "../server/pipeline/photo.ts";
 import { variationSeeds } from "../server/pipeline/prng.ts";
 import { repeatEach, type ProxyMask } from "../server/pipeline/proxy-mask.ts";
 import { closePackRuntime, defaultSessionSettings, openPackRuntime, type PackRuntime } from "../server/pipeline/runtime.ts";
-import { encodePhotos, latentsFor, mapLatents, parseImages, photoTensor, proxyOf, rearrange, render, synthesizeFeatures } from "../server/pipeline/stages.ts";
+import { keepAgreeing } from "../server/pipeline/keep.ts";
+import { conditionLogits, encodePhotos, latentsFor, logitsToProxy, mapLatents, parseImages, photoTensor, proxyOf, rearrange, render, synthesizeFeatures } from "../server/pipeline/stages.ts";
 import { planarToHwc } from "./eval-sets.ts";
 import { cosineDistance, mirrorRgb, openFaceEmbedder, summarize } from "./face-identity.ts";
 import { PYTHON } from "./python.ts";
@@ -136,8 +141,9 @@ interface SetResult {
   w: number;
 }
 
-/** Every output for n photos (HWC RGB bytes), in batches, and both routes' proxy masks. */
-async function runSet(rt: PackRuntime, rgb: Uint8Array, n: number): Promise<SetResult> {
+/** Every output for n photos (HWC RGB bytes), in batches, and both routes' proxy masks; with
+ * `changed` (a changed layout per photo, R x R class ids) the changed-layout edits too. */
+async function runSet(rt: PackRuntime, rgb: Uint8Array, n: number, changed?: Uint8Array): Promise<SetResult> {
   const px = R * R * 3;
   const outputs: Record<string, Uint8Array> = {};
   const put = (name: string, per: number, img: ort.Tensor, at: number) => {
@@ -160,9 +166,19 @@ async function runSet(rt: PackRuntime, rgb: Uint8Array, n: number): Promise<SetR
       proxies[route] ??= new BigInt64Array(n * h * w);
       proxies[route]!.set(P[route].data, i * h * w);
     }
-    put("plain", 1, await render(rt, features, style), i);
+    const plain = await render(rt, features, style);
+    put("plain", 1, plain, i);
     for (const route of ROUTES) put(`self-${route}`, 1, await render(rt, await rearrange(rt, features, P[route], P[route]), style), i);
-    put("edit-encoder", 1, await render(rt, await rearrange(rt, features, P.encoder, P.parser), style), i);
+    const edit = await rearrange(rt, features, P.encoder, P.parser);
+    put("edit-encoder", 1, await render(rt, edit, style), i);
+    put("edit-kept", 1, await render(rt, keepAgreeing(edit, features, P.encoder, P.parser), style), i);
+    if (changed) {
+      const target = logitsToProxy(await conditionLogits(rt, "mask", changed.subarray(i * R * R, (i + b) * R * R), b));
+      const moved = await rearrange(rt, features, P.parser, target);
+      put("changed-unmoved", 1, plain, i); // the plain reconstruction: what ignoring the change scores
+      put("changed-rearranged", 1, await render(rt, moved, style), i);
+      put("changed-kept", 1, await render(rt, keepAgreeing(moved, features, P.parser, target), style), i);
+    }
     const seeds = Array.from({ length: b * S }, (_, k) => EXEMPLAR_SEED + (i * S + k));
     const g = await synthesizeFeatures(rt, await mapLatents(rt, latentsFor(rt, seeds), rt.pack.manifest.truncation));
     const own = await proxyOf(rt, g.features);
@@ -194,10 +210,11 @@ async function samples(rt: PackRuntime, n: number): Promise<{ rgb: Uint8Array; t
 await python("prepare", ["--res", String(R), "--photos", String(nPhotos)]);
 const real = new Uint8Array(readFileSync(join(work, "real.bin")));
 const masks = new Uint8Array(readFileSync(join(work, "masks.bin")));
+const changed = new Uint8Array(readFileSync(join(work, "changed.bin")));
 const rt = await openPackRuntime(pack, { ...defaultSessionSettings("cpu"), intraOpNumThreads: 1 });
 const t0 = performance.now();
 const sample = await samples(rt, nSamples);
-const sets = { test: await runSet(rt, real, nPhotos), samples: await runSet(rt, sample.rgb, nSamples) };
+const sets = { test: await runSet(rt, real, nPhotos, changed), samples: await runSet(rt, sample.rgb, nSamples) };
 await closePackRuntime(rt);
 console.error(`ran the pipeline in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 writeFileSync(join(work, "samples.bin"), sample.rgb);
@@ -233,7 +250,7 @@ if (!args["no-identity"]) {
     for (let i = 0; i < set.n; i++) mirrored.set(mirrorRgb(photos.subarray(i * R * R * 3, (i + 1) * R * R * 3), R), i * R * R * 3);
     const dist = (emb: Float32Array[]) => summarize(emb.map((e, i) => cosineDistance(e, ref[i]))).mean;
     identity[name] = { mirror: dist(await embedder.embed(mirrored, R)) };
-    for (const out of ["plain", "self-encoder", "self-parser", "edit-encoder"]) identity[name][out] = dist(await embedder.embed(set.outputs[out], R));
+    for (const out of Object.keys(set.outputs).filter((o) => !o.startsWith("exemplar"))) identity[name][out] = dist(await embedder.embed(set.outputs[out], R));
   }
 }
 
@@ -262,4 +279,13 @@ for (const name of Object.keys(sets)) {
   console.log(`| ${name} | plain encoder -> g2 | | | ${pct(plain)} | | | ${id(identity[name]?.plain)} | |`);
 }
 console.log(`\nsamples' own proxy masks agree between samples on ${pct(sampleBetween)} % of cells; a photo and its mirror image (two views): identity distance test ${id(identity.test?.mirror)}, samples ${id(identity.samples?.mirror)}`);
+console.log("\n| photos | edit | layout | mIoU against it | hair IoU | identity distance to the photo |\n|---|---|---|---|---|---|");
+for (const name of Object.keys(sets)) {
+  for (const [out, layout] of [["edit-encoder", "own (encoder route)"], ["edit-kept", "own (encoder route), agreeing cells kept"],
+    ["changed-unmoved", "hair grown; the plain reconstruction, which ignores it"],
+    ["changed-rearranged", "hair grown (parser route)"], ["changed-kept", "hair grown (parser route), agreeing cells kept"]]) {
+    const m = miou?.[name]?.[out] as { miou: number; hair_iou?: number } | undefined;
+    if (sets[name as keyof typeof sets].outputs[out]) console.log(`| ${name} | ${out} | ${layout} | ${pct(m?.miou)} | ${pct(m?.hair_iou)} | ${id(identity[name]?.[out])} |`);
+  }
+}
 console.log(`self-rearranged identity distance: encoder route test ${id(identity.test?.["self-encoder"])}, samples ${id(identity.samples?.["self-encoder"])}`);

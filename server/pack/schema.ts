@@ -119,6 +119,10 @@ export type ParityFile = Static<typeof ParityFile>;
  */
 export const PhotoLayout = Type.Union([Type.Literal("encoder"), Type.Literal("parser")]);
 export type PhotoLayout = Static<typeof PhotoLayout>;
+// Whose own features survive where the target layout asks for what the source has there (keep.ts):
+// a photo's only (absent = this), or new faces' from seeds too.
+export const KeepUnchanged = Type.Union([Type.Literal("photos"), Type.Literal("all")]);
+export type KeepUnchanged = Static<typeof KeepUnchanged>;
 
 export const PackManifest = Type.Object(
   {
@@ -145,6 +149,7 @@ export const PackManifest = Type.Object(
     proxy: Type.Object({ k: Type.Integer({ minimum: 2, maximum: 256 }) }, { additionalProperties: false }),
     truncation: Type.Number({ minimum: 0, maximum: 1 }),
     photoLayout: Type.Optional(PhotoLayout),
+    keepUnchanged: Type.Optional(KeepUnchanged),
     classes: Type.Array(PackClass, { minItems: 2 }),
     // Optional: without it the pairs come from classes named l_X and r_X (pipeline/sides.ts).
     sidePairs: Type.Optional(Type.Array(SidePair)),

@@ -7,6 +7,7 @@
 // A mask request with fit k makes k candidates per image and keeps the closest (fit.ts).
 import { edgesFromRgb } from "./canny.ts";
 import { bestIndices, scoreCandidates } from "./fit.ts";
+import { keepAgreeing, keepsUnchanged } from "./keep.ts";
 import { GenerationAborted, stopwatch, type GenerateHooks, type StageTimings } from "./hooks.ts";
 import { encodeRgbaPng, imageToRgba } from "./image.ts";
 import type { RgbImage } from "./photo.ts";
@@ -94,7 +95,8 @@ export async function generateBatch(rt: PackRuntime, requests: readonly DrawnReq
   const sourceProxy = await proxyOf(rt, g.features);
   timings.proxy = lap();
   const target = repeatEach(concatMasks(targets), counts);
-  const features = await rearrange(rt, g.features, sourceProxy, target);
+  let features = await rearrange(rt, g.features, sourceProxy, target);
+  if (keepsUnchanged(m, "seeds")) features = keepAgreeing(features, g.features, sourceProxy, target);
   timings.rearranger = lap();
   check();
   const image = await render(rt, features, g.style);

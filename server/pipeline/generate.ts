@@ -9,7 +9,9 @@
 //   appearance F, style:
 //     seeds s..s+N-1 -> mapping -> g1                    (new faces)
 //     source photo   -> encoder                          (the photo's identity, one image)
-//   F, P_s, P_t -> rearranger -> F'   (P_s: proxy(F) for seeds; the photoLayout route for a source photo)
+//   F, P_s, P_t -> rearranger -> F'   (P_s: proxy(F) for seeds; the photoLayout route for a source photo,
+//                                      whose own F is kept where P_s and P_t agree, and seeds' F too
+//                                      where the pack's keepUnchanged is "all": keep.ts)
 //   restyle {classes, seed}: F'' = blend(F', F'_r, region of those classes), where F'_r comes from
 //     seeds r..r+N-1 rearranged into the same P_t, and the region from the mask condition or,
 //     for other conditions, from parsing the first render; the main style is kept.
@@ -29,6 +31,7 @@ import { variationSeeds } from "./prng.ts";
 import { blendFeatures, regionWeights } from "./region.ts";
 import { sideRulesOf } from "./side-pairs.ts";
 import { withPartners } from "./sides.ts";
+import { keepAgreeing, keepsUnchanged } from "./keep.ts";
 import { photoLayoutRoute, photoProxies } from "./photo-layout.ts";
 import { conditionOf, type GeneratedImage, type GenerateInput, type GenerateOutput } from "./request.ts";
 import type { PackRuntime } from "./runtime.ts";
@@ -148,7 +151,10 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
     sourceProxy = await proxyOf(rt, mainFeatures);
   }
   timings.proxy = lap();
-  let features = await rearrange(rt, mainFeatures, sourceProxy, tileMask(target, mainCount));
+  const mainTarget = tileMask(target, mainCount);
+  let features = await rearrange(rt, mainFeatures, sourceProxy, mainTarget);
+  // A photo keeps its own features wherever the layout asks for what it already has (keep.ts).
+  if (keepsUnchanged(m, input.source ? "photo" : "seeds")) features = keepAgreeing(features, mainFeatures, sourceProxy, mainTarget);
   timings.rearranger = lap();
   let style = mainStyle;
   check();
@@ -182,7 +188,9 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
     const wr = await mapLatents(rt, zr, truncation);
     const gr = await synthesizeFeatures(rt, wr);
     const pr = await proxyOf(rt, gr.features);
-    const fr = await rearrange(rt, gr.features, pr, tileMask(target, n));
+    const restyleTarget = tileMask(target, n);
+    let fr = await rearrange(rt, gr.features, pr, restyleTarget);
+    if (keepsUnchanged(m, "seeds")) fr = keepAgreeing(fr, gr.features, pr, restyleTarget);
     timings.restyle_features = lap();
     check();
     const mainTiled = tileFloat(features, n);

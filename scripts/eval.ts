@@ -87,7 +87,9 @@ const R = pack.manifest.resolution;
 process.on("unhandledRejection", (e) => fail((e as Error).message));
 
 await python("prepare", ["--res", String(R), "--masks", String(nMasks)]);
-const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as { n: number; real: number; real_full_res: number };
+const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as {
+  n: number; real: number; real_full_res: number; off_habit?: { kinds: string[]; per_kind: number };
+};
 const layouts = { exact: readFileSync(join(work, "masks.bin")), designer: readFileSync(join(work, "designer.bin")) };
 
 const rt = await openPackRuntime(pack, defaultSessionSettings("cpu"));
@@ -101,6 +103,15 @@ for (const [name, bytes] of Object.entries(layouts)) {
   process.stderr.write("\n");
 }
 const seconds = (performance.now() - t0) / 1000;
+// Off-habit layouts (wide face, big ears, a hat, no hair): fewer seeds, as each kind is one measure.
+const offSeeds = Math.min(nSeeds, 4);
+if (meta.off_habit) {
+  const count = meta.off_habit.kinds.length * meta.off_habit.per_kind;
+  sets.offhabit = await layoutOutputs(rt, new Uint8Array(readFileSync(join(work, "offhabit.bin"))), count, offSeeds, FIRST_SEED, (done) => {
+    if (done % 20 === 0 || done === count * offSeeds) process.stderr.write(`\roff-habit layouts: ${done}/${count * offSeeds} images`);
+  });
+  process.stderr.write("\n");
+}
 sets.unconditional = await unconditionalOutputs(rt, total, UNCONDITIONAL_SEED);
 sets.pairs = await rearrangerPairs(rt, nPairs, PAIR_SEED);
 await closePackRuntime(rt);
@@ -108,7 +119,8 @@ for (const [name, bytes] of Object.entries(sets)) writeFileSync(join(work, `outp
 const timing = { images: 2 * total, seconds: Number(seconds.toFixed(1)), ms_per_image: Number(((seconds * 1000) / (2 * total)).toFixed(1)), variations: nSeeds };
 console.error(`generated ${2 * total} layout images, ${total} unconditional samples and ${nPairs} rearranged pairs`);
 
-const outputsMeta: Record<string, unknown> = { n: meta.n, seeds: nSeeds, res: R, pairs: nPairs, first_seed: FIRST_SEED, timing };
+const outputsMeta: Record<string, unknown> = { n: meta.n, seeds: nSeeds, res: R, pairs: nPairs, first_seed: FIRST_SEED, timing,
+  ...(meta.off_habit ? { off_habit_seeds: offSeeds } : {}) };
 rmSync(join(work, "faces.json"), { force: true });
 if (!args["no-faces"]) {
   const t1 = performance.now();

@@ -39,6 +39,12 @@ describe("npm run eval --smoke", () => {
       expect(v).toBeLessThanOrEqual(2);
     }
     [r.rearranger.rearranged.miou, r.rearranger.source_unmoved.miou, r.rearranger.self.miou].forEach(unit);
+    // Off-habit layouts: all four kinds from the 4 synthetic faces, 2 seeds each, every measure a share.
+    expect(r.off_habit.per_kind).toBe(4);
+    expect(Object.keys(r.off_habit.kinds)).toEqual(["wide", "ears", "hat", "no-hair"]);
+    for (const row of Object.values(r.off_habit.kinds) as Record<string, number>[]) [row.drawn, row.out, ...(row.iou === undefined ? [] : [row.iou])].forEach(unit);
+    expect(r.off_habit.kinds["no-hair"].drawn).toBe(0);
+    expect(r.off_habit.kinds.wide.drawn).toBeGreaterThan(0.55);
     const f = r.face_detection;
     expect(f.exact.images).toBe(8);
     expect(f.unconditional.images).toBe(8);
@@ -49,7 +55,8 @@ describe("npm run eval --smoke", () => {
     expect(md).toContain(r.eval_parser.sha256);
     expect(md).toMatch(/\| \*\*Phototype `[a-z0-9-]+` \(\d+ px\), exact test masks\*\* \| \*\*\d+\.\d\*\* \|/);
     expect(md).toMatch(/FD-MobileNetV2/);
-    for (const g of ["test-masks-1.png", "designer-masks-1.png", "unconditional.png"]) expect(existsSync(join(work, "w", "grids", g))).toBe(true);
+    expect(md).toMatch(/## Off-habit layouts/);
+    for (const g of ["test-masks-1.png", "designer-masks-1.png", "off-habit-1.png", "unconditional.png"]) expect(existsSync(join(work, "w", "grids", g))).toBe(true);
   }, 600_000); // generates, detects and embeds faces, scores: minutes on a busy 2-core runner
 
   it("says clearly what is missing", () => {

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from phototype_train.evaluation import eval_parser
+from phototype_train.evaluation import eval_parser, off_habit
 from phototype_train.evaluation import report as eval_report
 from phototype_train.data.classes import NAMES
 from phototype_train.common import REPO, UserError, data_root, run_main, set_threads
@@ -73,9 +73,15 @@ def cmd_prepare(cfg, args):
         (work / f"{name}.bin").write_bytes(x.permute(0, 2, 3, 1).contiguous().numpy().tobytes())
     for name, m in (("masks", exact), ("designer", drawn)):
         (work / f"{name}.bin").write_bytes(downsample_mask(m, args.res).to(torch.uint8).numpy().tobytes())
+    odd = {}
+    made, sources = off_habit.make_layouts(exact.numpy(), args.off_habit) if args.off_habit else (None, [])
+    if sources:
+        (work / "offhabit.bin").write_bytes(downsample_mask(off_habit.as_tensor(made), args.res).to(torch.uint8).numpy().tobytes())
+        odd = {"off_habit": {"kinds": list(off_habit.KINDS), "per_kind": len(sources), "sources": sources}}
     (work / "masks.json").write_text(json.dumps({"n": len(ids), "res": args.res, "ids": ids, "real": len(real),
-                                                 "real_full_res": FULL_RES}))
-    print(f"prepared {len(ids)} test layouts (exact and designer shapes) and {len(real)} test photos at {args.res} px in {work}")
+                                                 "real_full_res": FULL_RES, **odd}))
+    print(f"prepared {len(ids)} test layouts (exact and designer shapes), "
+          f"{len(off_habit.KINDS) * odd['off_habit']['per_kind'] if odd else 0} off-habit layouts and {len(real)} test photos at {args.res} px in {work}")
 
 
 def networks_fingerprint(manifest: dict) -> str:
@@ -85,6 +91,25 @@ def networks_fingerprint(manifest: dict) -> str:
     for key in sorted(manifest["networks"]):
         h.update(f"{key}:{manifest['networks'][key]['sha256']}\n".encode())
     return h.hexdigest()
+
+
+def off_habit_scores(parser, work: Path, meta: dict, exact_full: torch.Tensor, exact_labels: torch.Tensor) -> dict | None:
+    """The off-habit layouts' measures (off_habit.py) beside the unchanged layouts they came from, and
+    the grid's rows: the first two layouts of each kind."""
+    info = json.loads((work / "masks.json").read_text()).get("off_habit")
+    s = meta.get("off_habit_seeds")
+    if not info or not s:
+        return None
+    k, kinds, res, E = info["per_kind"], info["kinds"], meta["res"], parser.res
+    sources = torch.tensor(info["sources"])
+    made, _ = off_habit.make_layouts(exact_full.numpy(), k)
+    outputs = read_u8(work / "outputs-offhabit.bin", (len(kinds) * k, s, res, res, 3))
+    parsed = parser.labels(hwc_to_float(outputs)).view(len(kinds) * k, s, E, E).numpy()
+    drawn = downsample_mask(off_habit.as_tensor(made), E).numpy()
+    unchanged = downsample_mask(exact_full[sources], E).numpy()
+    rows = off_habit.score(drawn, parsed, k, unchanged, exact_labels[sources, :s].numpy())
+    pick = [j * k + i for j in range(len(kinds)) for i in range(min(2, k))]
+    return {"per_kind": k, "seeds": s, "kinds": rows, "grid": (torch.from_numpy(made[pick]), outputs[pick])}
 
 
 def score(cfg, args):
@@ -126,6 +151,9 @@ def score(cfg, args):
         "ceiling_exact_native": layout_fidelity(parser.labels(real_at_eval[:n]), exact),
     }
     per_class = dict(zip(NAMES, layout["exact"]["per_class_iou"]))
+    odd, odd_set = off_habit_scores(parser, work, meta, exact_full, labels["exact"].view(n, s, E, E)), None
+    if odd:
+        odd_set = odd.pop("grid")
     for v in layout.values():
         v.pop("per_class_iou")
 
@@ -160,10 +188,12 @@ def score(cfg, args):
               "masks": n, "seeds": s, "resolution": res, "eval_resolution": E,
               "eval_parser": {"sha256": parser.sha256, "file": os.path.relpath(eval_parser.WEIGHTS, REPO), **parser.info["trained"]},
               "feature_net": mobilenet_name(), "layout": layout, "per_class_iou": per_class, "realism": realism_rows,
-              "face_detection": faces, "identity": ident, "rearranger": rearranger, "generation": meta.get("timing"),
+              "off_habit": odd, "face_detection": faces, "identity": ident, "rearranger": rearranger, "generation": meta.get("timing"),
               "bench": bench, "test_images": len(real), "floor_train_images": len(train_f),
               "score_seconds": round(time.time() - t0, 1)}
     layout_sets = {"test-masks": (exact_full, sets["exact"]), "designer-masks": (drawn_full, sets["designer"])}
+    if odd_set:
+        layout_sets["off-habit"] = odd_set
     return result, layout_sets, sets["unconditional"]
 
 
@@ -175,6 +205,7 @@ def main(argv=None):
     ap.add_argument("--work", required=True)
     ap.add_argument("--res", type=int)
     ap.add_argument("--masks", type=int, default=100)
+    ap.add_argument("--off-habit", type=int, default=25, help="layouts of each off-habit kind, from the first usable test masks (0: none)")
     ap.add_argument("--pack-dir")
     ap.add_argument("--out", help="RESULTS.md to write (written whole, at the end, or not at all)")
     ap.add_argument("--grids", default=str(REPO / "docs" / "results"))

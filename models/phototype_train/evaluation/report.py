@@ -90,6 +90,31 @@ def _layout_section(r):
     return out
 
 
+OFF_HABIT_BARS = {"wide": ("out", ">=", 37 / 64), "ears": ("iou", ">=", 0.3), "hat": ("iou", ">=", 0.3), "no-hair": ("out", "<=", 0.08)}
+OFF_HABIT_DRAWN = {"wide": "the face drawn 40/64 of the image wide", "ears": "a large ear each side",
+                   "hat": "the crown drawn as a hat with a brim", "no-hair": "all hair removed"}
+
+
+def _off_habit_section(r):
+    o = r.get("off_habit")
+    if not o:
+        return []
+    out = ["## Off-habit layouts", "",
+           f"Layouts the generator rarely makes on its own, each made from {o['per_kind']} `test/` masks "
+           f"(`models/phototype_train/evaluation/off_habit.py`; drawn geometrically, never pasted from training samples), "
+           f"x {o['seeds']} seeds, read by the evaluation parser. The unchanged columns are the same layouts before the change "
+           "and their own outputs. Areas are shares of the image; IoU is pooled over the set.", "",
+           "| layout | measure | drawn | came out | IoU | unchanged: drawn | unchanged: came out | bar |", "|---|---|---|---|---|---|---|---|"]
+    for kind, x in o["kinds"].items():
+        key, op, bar = OFF_HABIT_BARS[kind]
+        held = (x[key] >= bar) if op == ">=" else (x[key] <= bar)
+        u = x["unchanged"]
+        iou = pct(x["iou"]) if "iou" in x else "-"
+        out.append(f"| {kind}: {OFF_HABIT_DRAWN[kind]} | {x['measure']} | {pct(x['drawn'])} | **{pct(x['out'])}** | {iou} | "
+                   f"{pct(u['drawn'])} | {pct(u['out'])} | {key} {op} {pct(bar)}: {'held' if held else 'missed'} |")
+    return out + [""]
+
+
 def _realism_section(r):
     out = ["## Realism (not FID)", "",
            f"Feature network: **{r['feature_net']}**. Blocks 0-10 of the MobileNetV2 that the npm package nsfwjs (MIT) ships keep "
@@ -210,9 +235,10 @@ def write_markdown(path: Path, r: dict, grids):
          f"Evaluation parser: `{e['file']}`, sha256 `{e['sha256']}`, the same fixed weights for every pack "
          f"(trained {e['steps']} steps on {e['data']}; held-out mIoU {pct((e.get('held_out') or {}).get('miou', 0))}). "
          "It and MobileNetV2 run in eval mode under no_grad: a result does not depend on which images share a batch (a test checks).", ""]
-    L += _layout_section(r) + _realism_section(r) + _faces_section(r) + _identity_section(r) + _rearranger_section(r) + _speed_section(r)
+    L += _layout_section(r) + _off_habit_section(r) + _realism_section(r) + _faces_section(r) + _identity_section(r) + _rearranger_section(r) + _speed_section(r)
     L += ["## What changed in this protocol (December 2026), and why", ""] + [f"- {c}" for c in PROTOCOL_CHANGES] + [""]
-    L += ["## Grids", "", "Layout | first 4 seeds, the first 16 test layouts, exact and as designer shapes; 64 unconditional samples:", ""]
+    L += ["## Grids", "", "Layout | first 4 seeds, the first 16 test layouts, exact and as designer shapes; two layouts of each "
+          "off-habit kind; 64 unconditional samples:", ""]
     L += [f"![{Path(p).stem}]({rel(p)})" for p in grids]
     L += ["", "## Commands", "", "```",
           "npm run eval                          # everything above (about 15 min on 2 cores)",

@@ -10,10 +10,11 @@
 //   edit         rearranger(F_enc, P_enc, P_par) -> g2: the encoder route's edit of the untouched
 //                layout as the plugin sends it (the parse, through mapper.mask)
 //   exemplar     --seeds new faces (g1) rearranged into the route's proxy of the photo
+//   edit-kept    edit-encoder with the photo's own features kept where the two proxies agree (keep.ts)
 //   changed-*    test/ photos only: an edit whose layout a designer changed (the photo's own mask with
-//                hair grown, photo_routes.py), target mapper.mask(changed) from the parser route's source
-//                proxy: "rearranged" (all cells through the rearranger) or "kept" (the photo's own features
-//                where the two proxies agree, server/pipeline/keep.ts); edit-kept is edit-encoder kept so
+//                hair grown, photo_routes.py), target mapper.mask(changed), source the parser route's
+//                proxy: "unmoved" (the plain reconstruction, which ignores the change), "rearranged"
+//                (every cell through the rearranger) or "kept" (as the server does it, keep.ts)
 // Prints: the proxy's purity against the test/ mask (samples: agreement with the sample's own proxy),
 // the mean agreement between different photos' proxies (a speckled mask agrees less), the
 // evaluation parser's layout mIoU (python -m phototype_train study photo-routes score) against the

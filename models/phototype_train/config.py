@@ -129,6 +129,7 @@ class ParserConfig(Section):
     ckpt_every: int = 500
     autocast: str | None = None
     resolution_jitter: float = 0.0  # random down-and-up scaling (0: off)
+    sides_by_position: bool = False  # l_/r_ parts relabelled by side of the face, as the server does (data/sides.py)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from phototype_train.common import (StageState, autocast_for, data_root, load_st
                     set_threads, stage_args)
 from phototype_train.config import stage_config
 from phototype_train.data.dataset import load_split, to_float
+from phototype_train.data.sides import sides_by_position
 from phototype_train.evaluation.metrics import confusion, miou, pixel_accuracy
 from phototype_train.networks.parser import FaceParser
 
@@ -71,6 +72,8 @@ def main(argv=None):
     set_threads()
     out_dir = run_dir(cfg, args.run_dir)
     images, masks, _ = load_split(data_root(cfg, args.data), "train", pc.resolution, with_masks=True)
+    if pc.sides_by_position:
+        masks = sides_by_position(masks)
     nval = min(pc.val, len(images) // 5)
     # The last `val` train images are held out to watch overfitting; test/ is never touched here.
     tr_i, tr_m, va_i, va_m = images[:-nval], masks[:-nval], images[-nval:], masks[-nval:]

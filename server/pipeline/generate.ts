@@ -28,7 +28,7 @@ import { encodeRgbaPng, imageToRgba } from "./image.ts";
 import type { RgbImage } from "./photo.ts";
 import { tileMask, type ProxyMask } from "./proxy-mask.ts";
 import { variationSeeds } from "./prng.ts";
-import { blendFeatures, regionWeights } from "./region.ts";
+import { blendFeatures, regionWeights, tileFeatures } from "./region.ts";
 import { sideRulesOf } from "./side-pairs.ts";
 import { withPartners } from "./sides.ts";
 import { keepAgreeing, keepsUnchanged } from "./keep.ts";
@@ -64,16 +64,6 @@ export async function checkFace(rt: PackRuntime, photo: RgbImage, timings: Stage
 
 function requireNetwork(rt: PackRuntime, key: string, what: string): void {
   if (!rt.runner.has(key)) throw new JobFailure("unsupported_feature", `Pack ${rt.pack.name} has no ${key} network, so it cannot ${what}.`);
-}
-
-/** Repeats batch item 0 of a float tensor `times` times. */
-function tileFloat(t: ort.Tensor, times: number): ort.Tensor {
-  const [n, ...rest] = t.dims as number[];
-  const size = (t.data as Float32Array).length / n;
-  const src = (t.data as Float32Array).subarray(0, size);
-  const out = new Float32Array(size * times);
-  for (let i = 0; i < times; i++) out.set(src, i * size);
-  return new ort.Tensor("float32", out, [times, ...rest]);
 }
 
 export async function generate(rt: PackRuntime, input: GenerateInput, hooks: GenerateHooks = {}): Promise<GenerateOutput> {
@@ -193,10 +183,10 @@ export async function generate(rt: PackRuntime, input: GenerateInput, hooks: Gen
     if (keepsUnchanged(m, "seeds")) fr = keepAgreeing(fr, gr.features, pr, restyleTarget);
     timings.restyle_features = lap();
     check();
-    const mainTiled = tileFloat(features, n);
+    const mainTiled = tileFeatures(features, n);
     const blended = blendFeatures(mainTiled.data as Float32Array, fr.data as Float32Array, weights, n, C, h * w);
     features = new ort.Tensor("float32", blended, [n, C, h, w]);
-    style = tileFloat(style, n);
+    style = tileFeatures(style, n);
     timings.blend = lap();
   }
 

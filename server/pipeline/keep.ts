@@ -6,7 +6,7 @@
 import * as ort from "onnxruntime-node";
 import type { PackManifest } from "../pack/schema.ts";
 import type { ProxyMask } from "./proxy-mask.ts";
-import { blendFeatures } from "./region.ts";
+import { blendFeatures, tileFeatures } from "./region.ts";
 
 /**
  * Per batch item and feature cell, the share of its (2r+1)^2 neighbourhood (cut at the border) where
@@ -47,13 +47,8 @@ export function agreementWeights(source: ProxyMask, target: ProxyMask, radius = 
 export function keepAgreeing(rearranged: ort.Tensor, source: ort.Tensor, sourceProxy: ProxyMask, targetProxy: ProxyMask): ort.Tensor {
   const [n, C, h, w] = rearranged.dims as number[];
   const plane = h * w;
-  let src = source.data as Float32Array;
-  if (source.dims[0] !== n) {
-    if (source.dims[0] !== 1) throw new RangeError(`source holds ${source.dims[0]} items, not 1 or ${n}`);
-    const one = src;
-    src = new Float32Array(n * C * plane);
-    for (let b = 0; b < n; b++) src.set(one, b * C * plane);
-  }
+  if (source.dims[0] !== n && source.dims[0] !== 1) throw new RangeError(`source holds ${source.dims[0]} items, not 1 or ${n}`);
+  const src = (source.dims[0] === n ? source : tileFeatures(source, n)).data as Float32Array;
   const weights = agreementWeights(sourceProxy, targetProxy); // [plane] for one target, else [n * plane]
   return new ort.Tensor("float32", blendFeatures(rearranged.data as Float32Array, src, weights, n, C, plane), [n, C, h, w]);
 }

@@ -1,5 +1,6 @@
 // Per-region restyle on class maps: which feature cells belong to some classes, blending two
 // feature maps by that weight, and the parser's argmax as class ids.
+import * as ort from "onnxruntime-node";
 
 /**
  * For a class map of size R x R and a feature grid h x w (R a multiple of it or not), the share of
@@ -43,4 +44,14 @@ export function blendFeatures(main: Float32Array, other: Float32Array, weights: 
     }
   }
   return out;
+}
+
+/** Batch item 0 of a float tensor repeated `times` times along the batch. */
+export function tileFeatures(t: ort.Tensor, times: number): ort.Tensor {
+  const [n, ...rest] = t.dims as number[];
+  const size = (t.data as Float32Array).length / n;
+  const src = (t.data as Float32Array).subarray(0, size);
+  const out = new Float32Array(size * times);
+  for (let i = 0; i < times; i++) out.set(src, i * size);
+  return new ort.Tensor("float32", out, [times, ...rest]);
 }

@@ -61,6 +61,10 @@ def data_root(cfg, override: str | None = None) -> Path:
 
 
 def set_threads():
+    # PHOTOTYPE_CPUS pins a stage to cores ("1", "0,1") so two one-thread jobs never share one (build --lanes 2).
+    cpus = os.environ.get("PHOTOTYPE_CPUS")
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
     # Debian's torch starts with one thread; use every core we were given.
     n = int(os.environ.get("PHOTOTYPE_THREADS", "0")) or len(os.sched_getaffinity(0))
     torch.set_num_threads(max(1, n))

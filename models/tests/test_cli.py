@@ -1,10 +1,11 @@
 """The one command line: its help lists the stages in pipeline order, and build runs them in it."""
 import argparse
+import os
 import subprocess
 import sys
 
 from phototype_train.stages import STAGES
-from phototype_train.stages.build import steps
+from phototype_train.stages.build import lanes, steps
 
 
 def test_help_lists_the_stages_in_pipeline_order():
@@ -28,3 +29,26 @@ def test_build_runs_every_stage_in_order_then_export_and_figures():
     assert modules == ["parser", "generator", "proxy", "rearranger"] + ["mapper"] * 4 + ["encoder", "pack", "make_figures"]
     assert [a[a.index("--kind") + 1] for m, a in plan if "--kind" in a] == ["mask", "sketch", "scribble", "edges"]
     assert "--data" in plan[0][1] and "--data" not in plan[2][1] and "--force" in plan[-2][1]
+
+
+def test_two_lanes_run_the_stages_after_the_proxy_side_by_side_and_export_after_both():
+    args = argparse.Namespace(config="tiny", run_dir="R", data="D", pack=None, force=False)
+    plan = steps(args)
+    before, (a, b), after = lanes(plan, 2)
+    name = lambda step: step[0].rpartition(".")[2]
+    assert [name(s) for s in before] == ["parser", "generator", "proxy"]
+    assert [name(s) for s in a] == ["rearranger", "encoder"]
+    assert [s[1][s[1].index("--kind") + 1] for s in b] == ["mask", "sketch", "scribble", "edges"]
+    assert [name(s) for s in after] == ["pack", "make_figures"]
+    assert sorted(before + a + b + after) == sorted(plan)  # nothing dropped, nothing run twice
+    assert lanes(plan, 1) == (plan, [], [])
+
+
+def test_a_lane_runs_pinned_to_one_core_on_one_thread(tmp_path):
+    # The stage processes read PHOTOTYPE_CPUS and PHOTOTYPE_THREADS in set_threads(); check it in a child.
+    code = ("import os, torch; from phototype_train.common import set_threads; set_threads(); "
+            "print(sorted(os.sched_getaffinity(0)), torch.get_num_threads())")
+    env = {**os.environ, "PHOTOTYPE_CPUS": "0", "PHOTOTYPE_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[0] 1"

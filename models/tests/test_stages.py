@@ -167,3 +167,24 @@ def test_photo_layout_route_follows_the_proxy_and_the_networks():
     assert export_pack.photo_layout(object(), every) == export_pack.KMEANS_PHOTO_LAYOUT == "parser"
     assert export_pack.photo_layout(object(), {"encoder": {}, "mapper.mask": {}}) == "encoder"
     assert export_pack.photo_layout(part_aware, {}) is None
+
+
+def test_build_in_two_lanes_names_a_failed_stage_and_carries_on_when_rerun(dataset, tmp_path):
+    run, packs, figures = tmp_path / "run", tmp_path / "packs", tmp_path / "figures"
+    run.mkdir()
+    (run / "mapper.sketch.pt").write_bytes(b"garbage")  # one stage in the mappers' lane will fail
+    build = ["build", "--config", "tiny", "--data", str(dataset), "--run-dir", str(run), "--packs-dir", str(packs),
+             "--figures-dir", str(figures), "--pack", "tiny", "--lanes", "2"]
+    r = _cli(*build)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "mapper sketch failed" in r.stderr and "build-lane-2.log" in r.stderr
+    assert "corrupt" in (run / "build-lane-2.log").read_text()
+    assert (run / "encoder.pt").is_file() and (run / "mapper.mask.pt").is_file()  # the other lane finished its work
+    assert not (packs / "tiny").exists()
+    (run / "mapper.sketch.pt").unlink()
+    r = _cli(*build)
+    assert r.returncode == 0, r.stderr
+    rerun = (run / "build-lane-1.log").read_text().split("== rearranger")[2]
+    assert "resuming" in rerun and "rearranger step" not in rerun  # finished stages are re-read, not retrained
+    assert json.loads((packs / "tiny" / "pack.json").read_text())["name"] == "tiny"
+    assert (figures / "samples.png").is_file()

@@ -5,12 +5,30 @@
 Each stage resumes where it stopped and a finished one only re-reads its checkpoint, so after a stop
 (Ctrl-C saves the running stage) the same command carries on. The generator trains until its config's
 step count. --force replaces an existing pack of that name.
+
+--lanes 2: after the proxy, the rearranger and encoder train in one process and the four mappers in
+another, each on one thread pinned to its own core (logs in the run folder, build-lane-N.log). On two
+cores that is faster than one two-thread process running them in turn, and never puts two busy
+threads on one core.
 """
 import argparse
 import importlib
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from phototype_train.common import REPO, UserError, run_dir
+from phototype_train.config import Config
 from phototype_train.stages import STAGES
 from phototype_train.stages.mapper import KINDS
+
+STAGE_OF_MODULE = {module: name for name, module, _ in STAGES}
+# After the proxy these read only the generator, proxy and parser checkpoints and write their own,
+# so they may run side by side: (rearranger, encoder) then the mappers, about 60 and 40 min for faces128.
+LANE_OF_STAGE = {"rearranger": 0, "encoder": 0, "mapper": 1}
 
 # The stages whose options include --data (the others read only earlier stages' checkpoints).
 TAKES_DATA = {"parser", "generator", "encoder"}
@@ -26,9 +44,57 @@ def steps(args) -> list[tuple[str, list[str]]]:
         kinds = KINDS if name == "mapper" else [None]
         out += [(module, argv + (["--kind", kind] if kind else [])) for kind in kinds]
     pack = (["--pack", args.pack] if args.pack else []) + (["--force"] if args.force else [])
-    out.append(("phototype_train.export.pack", common + pack))
-    out.append(("phototype_train.studies.make_figures", common + data))
+    packs_dir = getattr(args, "packs_dir", None)
+    out.append(("phototype_train.export.pack", common + pack + (["--packs-dir", packs_dir] if packs_dir else [])))
+    # The figures go beside the pack's name (docs/training/<pack>), never over another pack's pictures.
+    figures = getattr(args, "figures_dir", None) or (str(REPO / "docs" / "training" / args.pack) if args.pack else None)
+    out.append(("phototype_train.studies.make_figures", common + data + (["--out", figures] if figures else [])))
     return out
+
+
+def lanes(plan: list[tuple[str, list[str]]], n: int):
+    """Split a build plan into (before, lanes, after): the steps that must run in order first, n lists of
+    independent steps to run side by side, and the export and figures that need all of them."""
+    if n == 1:
+        return plan, [], []
+    parallel = [i for i, (module, _) in enumerate(plan) if STAGE_OF_MODULE.get(module) in LANE_OF_STAGE]
+    first, last = parallel[0], parallel[-1]
+    if parallel != list(range(first, last + 1)):
+        raise ValueError("the side-by-side stages must be consecutive in the plan")
+    out = [[] for _ in range(n)]
+    for module, argv in plan[first:last + 1]:
+        out[LANE_OF_STAGE[STAGE_OF_MODULE[module]] % n].append((module, argv))
+    return plan[:first], out, plan[last + 1:]
+
+
+def run_lane(index: int, steps: list[tuple[str, list[str]]], cpu: int, log: Path) -> str | None:
+    """Run a lane's stages one after another, one thread pinned to `cpu`; the failed stage's name, or None."""
+    env = {**os.environ, "PHOTOTYPE_THREADS": "1", "PHOTOTYPE_CPUS": str(cpu)}
+    for module, argv in steps:
+        name = STAGE_OF_MODULE[module] + (f" {argv[argv.index('--kind') + 1]}" if "--kind" in argv else "")
+        print(f"lane {index + 1} (core {cpu}): {name} ... (log {log})", flush=True)
+        t0 = time.time()
+        with open(log, "a") as out:
+            out.write(f"== {name} {' '.join(argv)}\n")
+            out.flush()
+            code = subprocess.call([sys.executable, "-m", "phototype_train", STAGE_OF_MODULE[module], *argv],
+                                   stdout=out, stderr=subprocess.STDOUT, env=env)
+        if code:
+            print(f"lane {index + 1}: {name} failed (exit {code}); its log: {log}", flush=True)
+            return name
+        print(f"lane {index + 1}: {name} done in {(time.time() - t0) / 60:.1f} min", flush=True)
+    return None
+
+
+def run_in_lanes(parallel: list[list[tuple[str, list[str]]]], run: Path):
+    cpus = sorted(os.sched_getaffinity(0))
+    logs = [run / f"build-lane-{i + 1}.log" for i in range(len(parallel))]
+    with ThreadPoolExecutor(len(parallel)) as pool:
+        futures = [pool.submit(run_lane, i, steps, cpus[i % len(cpus)], logs[i]) for i, steps in enumerate(parallel)]
+        failed = [(f.result(), log) for f, log in zip(futures, logs) if f.result()]
+    if failed:
+        raise UserError("; ".join(f"{name} failed (see {log})" for name, log in failed) +
+                        ": fix it and run the same command; finished stages are kept")
 
 
 def main(argv=None):
@@ -39,7 +105,23 @@ def main(argv=None):
     ap.add_argument("--data", help="the dataset folder (default: $PHOTOTYPE_DATA, then the config's data.root)")
     ap.add_argument("--pack", help="pack name (default: the config's pack_name)")
     ap.add_argument("--force", action="store_true", help="replace an existing pack of that name")
+    ap.add_argument("--packs-dir", help="where the pack is written (default: models/packs)")
+    ap.add_argument("--figures-dir", help="where the figures go (default: docs/training/<pack name>)")
+    ap.add_argument("--lanes", type=int, default=1, choices=(1, 2),
+                    help="2: after the proxy, two one-thread processes side by side, one core each")
     args = ap.parse_args(argv)
-    for module, stage_argv in steps(args):
-        print(f"== {module.rpartition('.')[2]} {' '.join(stage_argv)}", flush=True)
-        importlib.import_module(module).main(stage_argv)
+    if args.lanes > 1 and len(os.sched_getaffinity(0)) < args.lanes:
+        print(f"--lanes {args.lanes} needs {args.lanes} cores and this process may use "
+              f"{len(os.sched_getaffinity(0))}: running the stages one after another", flush=True)
+        args.lanes = 1
+    before, parallel, after = lanes(steps(args), args.lanes)
+
+    def run_here(plan):
+        for module, stage_argv in plan:
+            print(f"== {module.rpartition('.')[2]} {' '.join(stage_argv)}", flush=True)
+            importlib.import_module(module).main(stage_argv)
+
+    run_here(before)
+    if parallel:
+        run_in_lanes(parallel, run_dir(Config.load(args.config), args.run_dir))
+    run_here(after)

@@ -1,4 +1,4 @@
-// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS-PACK.md --grids docs/results/PACK --work .cache/eval-PACK --pack-metrics --no-bench --no-faces --smoke]
+// npm run eval [-- --masks 100 --seeds 10 --pairs 200 --pack NAME --packs DIR --data DIR --out docs/RESULTS-PACK.md --grids docs/results/PACK --work .cache/eval-PACK --pack-metrics --no-bench --no-faces --smoke --split test|train]
 //
 // The evaluation protocol end to end: test/ layouts (exact masks and the same layouts as designer
 // shapes, prepared by python -m phototype_train eval prepare) go through the server's own pipeline (ONNX Runtime,
@@ -36,11 +36,16 @@ const { values: args } = parseArgs({
     "no-bench": { type: "boolean", default: false },
     "no-faces": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
+    // train: the same measures on train/ layouts and photos, to choose a pack's settings without looking at test/.
+    split: { type: "string", default: "test" },
     python: { type: "string", default: PYTHON },
   },
 });
 
 const smoke = args.smoke;
+const split = args.split!;
+if (split !== "test" && split !== "train") fail(`--split must be test or train, not ${split}`);
+if (split !== "test" && args["pack-metrics"]) fail("--pack-metrics takes a test/ run: a train/ run chooses settings, and its numbers stay out of pack.json");
 const nMasks = Number(args.masks ?? (smoke ? 4 : 100));
 const nSeeds = Number(args.seeds ?? (smoke ? 2 : 10));
 const nPairs = Number(args.pairs ?? (smoke ? 2 : 200));
@@ -50,9 +55,11 @@ const pack = registry.packs.get(args.pack ?? defaultName ?? "");
 if (!pack) fail(args.pack ? `pack ${args.pack} is not among the loaded packs in ${args.packs}` : `no valid pack in ${args.packs}`);
 // Each pack's results have their own page, grids and work folder, so measuring one keeps the others.
 // Paths given are taken from where the command runs, and the Python steps get them absolute.
-const work = args.work ? resolve(args.work) : (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, `.cache/eval-${pack.name}`));
-const out = args.out ? resolve(args.out) : (smoke ? join(work, "RESULTS.md") : join(ROOT, `docs/RESULTS-${pack.name}.md`));
-const grids = args.grids ? resolve(args.grids) : (smoke ? join(work, "grids") : join(ROOT, `docs/results/${pack.name}`));
+// A train/ run keeps to its work folder: the docs show test/ results only.
+const docs = !smoke && split === "test";
+const work = args.work ? resolve(args.work) : (smoke ? join(tmpdir(), `phototype-eval-${process.pid}`) : join(ROOT, `.cache/eval-${pack.name}${docs ? "" : `-${split}`}`));
+const out = args.out ? resolve(args.out) : (docs ? join(ROOT, `docs/RESULTS-${pack.name}.md`) : join(work, "RESULTS.md"));
+const grids = args.grids ? resolve(args.grids) : (docs ? join(ROOT, `docs/results/${pack.name}`) : join(work, "grids"));
 const FIRST_SEED = 1000;
 const UNCONDITIONAL_SEED = 500_000; // far from the layouts' seeds
 const PAIR_SEED = 900_000;
@@ -86,7 +93,7 @@ const R = pack.manifest.resolution;
 
 process.on("unhandledRejection", (e) => fail((e as Error).message));
 
-await python("prepare", ["--res", String(R), "--masks", String(nMasks)]);
+await python("prepare", ["--res", String(R), "--masks", String(nMasks), "--split", split]);
 const meta = JSON.parse(readFileSync(join(work, "masks.json"), "utf8")) as {
   n: number; real: number; real_full_res: number; off_habit?: { kinds: string[]; per_kind: number };
 };
@@ -167,7 +174,7 @@ if (!args["no-bench"] && !smoke) {
 }
 
 const scoreArgs = ["--pack-dir", pack.dir, "--out", out, "--grids", grids];
-if (!smoke && (!args.out || args["pack-metrics"])) scoreArgs.push("--pack-metrics");
+if (docs && (!args.out || args["pack-metrics"])) scoreArgs.push("--pack-metrics");
 await python("score", scoreArgs);
 console.log(`wrote ${out}`);
 

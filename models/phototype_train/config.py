@@ -204,6 +204,7 @@ class EncoderConfig(Section):
     report_images: int  # test/ photos reconstructed for the report
     refine_steps: int
     autocast: str | None = None
+    refine_images: int | None = None  # refine only the first N report photos (it is slow on one thread); None = all
 
 
 SECTIONS = {"data": DataConfig, "generator": GeneratorConfig, "gan": GanConfig, "parser": ParserConfig,

@@ -4,8 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+from phototype_train.common import UserError
 from phototype_train.stages import STAGES
 from phototype_train.stages.build import lanes, steps
+from phototype_train.stages.build import main as build_main
 
 
 def test_help_lists_the_stages_in_pipeline_order():
@@ -52,3 +56,14 @@ def test_a_lane_runs_pinned_to_one_core_on_one_thread(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[0] 1"
+
+
+def test_build_from_a_stage_keeps_the_earlier_checkpoints_and_says_which_are_missing(tmp_path):
+    args = argparse.Namespace(config="tiny", run_dir="R", data="D", pack=None, force=False, start="proxy")
+    modules = [m.rpartition(".")[2] for m, _ in steps(args)]
+    assert modules == ["proxy", "rearranger"] + ["mapper"] * 4 + ["encoder", "pack", "make_figures"]
+    before, (a, b), after = lanes(steps(args), 2)
+    assert [m.rpartition(".")[2] for m, _ in before] == ["proxy"] and len(a) == 2 and len(b) == 4
+    (tmp_path / "parser.pt").write_bytes(b"")  # present; the generator's checkpoint is not
+    with pytest.raises(UserError, match=r"lacks generator\.pt"):
+        build_main(["--config", "tiny", "--run-dir", str(tmp_path), "--from", "proxy"])

@@ -193,3 +193,13 @@ def test_layout_miou_over_the_set_and_per_image():
     # image 1: class 0 2/3, class 1 1/2 -> 7/12; image 2: class 0 only, 1 -> mean (7/12 + 1) / 2 = 19/24
     assert abs(got["miou"] - (6 / 7 + 1 / 2) / 2) < 1e-9
     assert abs(got["mean_image_miou"] - 19 / 24) < 1e-9
+
+
+def test_a_train_split_evaluation_keeps_its_floor_apart_from_the_photos_it_measures(dataset):
+    from phototype_train.evaluation.evaluate import floor_photos, real_photos
+    real = real_photos(dataset, "train", 32)
+    floor = floor_photos(dataset, "train", 32, 1000)
+    assert len(real) == 60 and len(floor) == 8  # the synthetic set: 60 train/ photos, 8 unlabeled/
+    assert not any(torch.equal(f, r) for f in floor for r in real)
+    assert len(floor_photos(dataset, "test", 32, 1000)) == 68  # a test/ run's floor: every training photo
+    assert len(floor_photos(dataset, "train", 32, 5)) == 5

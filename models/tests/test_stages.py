@@ -51,6 +51,12 @@ def test_fitted_proxy_uses_its_clusters(tiny_run):
     assert 0.0 < m["cluster_purity"] <= 1.0 and m["clusters_used"] >= 2
 
 
+def test_encoder_report_refines_only_the_first_photos_and_compares_on_them(tiny_run):
+    t = torch.load(tiny_run / "encoder.pt", map_location="cpu", weights_only=False)["metrics"]["test"]
+    assert t["refine_steps"] == 2 and t["refined_images"] == 2  # of the 4 report photos (tiny.json)
+    assert t["unrefined_psnr_same_images"] > 0 and t["refined_psnr"] > 0
+
+
 def test_export_writes_a_valid_pack_that_onnx_runtime_matches(tiny_run, tmp_path):
     packs = tmp_path / "packs"
     export_pack.main(["--config", "tiny", "--run-dir", str(tiny_run), "--packs-dir", str(packs), "--pack", "tiny"])

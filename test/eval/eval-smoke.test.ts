@@ -80,6 +80,13 @@ describe("npm run eval --smoke", () => {
       err = String((e as { stderr: Buffer }).stderr);
     }
     expect(err).toMatch(/dataset folder .*nowhere does not exist/);
+    // A train/ run chooses settings; its numbers never go into pack.json.
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/eval.ts", "--split", "train", "--pack-metrics", "--work", join(work, "t")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/error: --pack-metrics takes a test\/ run/);
   });
 
   it("refuses a missing or changed evaluation parser in one line and writes no RESULTS.md", () => {

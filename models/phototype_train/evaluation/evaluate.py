@@ -31,6 +31,10 @@ from phototype_train.data.designer_shapes import designer_shapes
 from phototype_train.evaluation.scores import identity, layout_fidelity, pair_agreement, realism, reference_identity
 
 FULL_RES = 256  # celebamask-mini's own size
+REAL_PHOTOS = 100  # the real photos a run compares against: all of test/, or the first 100 of train/
+# `--split train` measures on train/ layouts and photos, to choose a pack's settings (truncation,
+# keepUnchanged) without looking at test/; its numbers never go into pack.json.
+SPLITS = ("test", "train")
 
 
 def read_u8(path: Path, shape) -> np.ndarray:
@@ -54,9 +58,9 @@ def hwc_to_float(x: np.ndarray) -> torch.Tensor:
     return to_float(t.permute(0, 3, 1, 2))
 
 
-def layouts(root: Path, n: int):
-    """The first n test/ masks at full size, exact and as designer shapes, and their ids."""
-    _, full, ids = load_split(root, "test", FULL_RES, with_masks=True, evaluation=True)
+def layouts(root: Path, n: int, split: str = "test"):
+    """The first n masks of the split at full size, exact and as designer shapes, and their ids."""
+    _, full, ids = load_split(root, split, FULL_RES, with_masks=True, evaluation=True)
     full, ids = full[:n], ids[:n]
     drawn = torch.from_numpy(np.stack([designer_shapes(m.numpy().astype(np.uint8)) for m in full])).long()
     return full, drawn, ids
@@ -66,9 +70,9 @@ def cmd_prepare(cfg, args):
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     root = data_root(cfg, args.data)
-    real, _, _ = load_split(root, "test", args.res, with_masks=False, evaluation=True)
-    full_photos = load_split(root, "test", FULL_RES, with_masks=False, evaluation=True)[0]
-    exact, drawn, ids = layouts(root, args.masks)
+    real = real_photos(root, args.split, args.res)
+    full_photos = real_photos(root, args.split, FULL_RES)
+    exact, drawn, ids = layouts(root, args.masks, args.split)
     for name, x in (("real", real), (f"real-{FULL_RES}", full_photos)):
         (work / f"{name}.bin").write_bytes(x.permute(0, 2, 3, 1).contiguous().numpy().tobytes())
     for name, m in (("masks", exact), ("designer", drawn)):
@@ -78,10 +82,21 @@ def cmd_prepare(cfg, args):
     if sources:
         (work / "offhabit.bin").write_bytes(downsample_mask(off_habit.as_tensor(made), args.res).to(torch.uint8).numpy().tobytes())
         odd = {"off_habit": {"kinds": list(off_habit.KINDS), "per_kind": len(sources), "sources": sources}}
-    (work / "masks.json").write_text(json.dumps({"n": len(ids), "res": args.res, "ids": ids, "real": len(real),
+    (work / "masks.json").write_text(json.dumps({"n": len(ids), "res": args.res, "ids": ids, "real": len(real), "split": args.split,
                                                  "real_full_res": FULL_RES, **odd}))
-    print(f"prepared {len(ids)} test layouts (exact and designer shapes), "
-          f"{len(off_habit.KINDS) * odd['off_habit']['per_kind'] if odd else 0} off-habit layouts and {len(real)} test photos at {args.res} px in {work}")
+    print(f"prepared {len(ids)} {args.split} layouts (exact and designer shapes), "
+          f"{len(off_habit.KINDS) * odd['off_habit']['per_kind'] if odd else 0} off-habit layouts and {len(real)} {args.split} photos at {args.res} px in {work}")
+
+
+def real_photos(root: Path, split: str, res: int) -> torch.Tensor:
+    return load_split(root, split, res, with_masks=False, evaluation=True)[0][:REAL_PHOTOS]
+
+
+def floor_photos(root: Path, split: str, res: int, count: int) -> torch.Tensor:
+    """Training photos for the realism floor, never the real photos measured against."""
+    photos = training_images(root, res)  # train/ then unlabeled/, each sorted as load_split sorts it
+    skip = len(real_photos(root, split, res)) if split == "train" else 0  # those are train/'s first
+    return photos[skip:][:count]
 
 
 def networks_fingerprint(manifest: dict) -> str:
@@ -124,16 +139,19 @@ def score(cfg, args):
     n, s, res, pairs_n = meta["n"], meta["seeds"], meta["res"], meta["pairs"]
     root = data_root(cfg, args.data)
     E = parser.res
+    split = json.loads((work / "masks.json").read_text()).get("split", "test")
+    if split != "test" and args.pack_metrics:
+        raise UserError(f"a {split}/ run chooses settings; only a test/ run writes pack.json's metrics")
 
-    exact_full, drawn_full, _ = layouts(root, n)
+    exact_full, drawn_full, _ = layouts(root, n, split)
     exact, drawn = downsample_mask(exact_full, E), downsample_mask(drawn_full, E)
     sets = {"exact": read_u8(work / "outputs-exact.bin", (n, s, res, res, 3)),
             "designer": read_u8(work / "outputs-designer.bin", (n, s, res, res, 3)),
             "unconditional": read_u8(work / "outputs-unconditional.bin", (n * s, res, res, 3))}
-    real = load_split(root, "test", res, with_masks=False, evaluation=True)[0]
+    real = real_photos(root, split, res)
     real_f = to_float(real)
-    train_f = to_float(training_images(root, res)[: args.floor_images])
-    real_at_eval = to_float(load_split(root, "test", E, with_masks=False, evaluation=True)[0])
+    train_f = to_float(floor_photos(root, split, res, args.floor_images))
+    real_at_eval = to_float(real_photos(root, split, E))
 
     # ---- layout fidelity, in the parser's space (E px)
     labels = {k: parser.labels(hwc_to_float(v)) for k, v in sets.items()}
@@ -184,7 +202,7 @@ def score(cfg, args):
 
     faces = json.loads((work / "faces.json").read_text()) if (work / "faces.json").is_file() else None
     bench = json.loads((work / "bench.json").read_text()) if (work / "bench.json").is_file() else None
-    result = {"pack": manifest["name"], "pack_version": manifest["version"], "networks_sha256": networks_fingerprint(manifest),
+    result = {"pack": manifest["name"], "pack_version": manifest["version"], "split": split, "networks_sha256": networks_fingerprint(manifest),
               "masks": n, "seeds": s, "resolution": res, "eval_resolution": E,
               "eval_parser": {"sha256": parser.sha256, "file": os.path.relpath(eval_parser.WEIGHTS, REPO), **parser.info["trained"]},
               "feature_net": mobilenet_name(), "layout": layout, "per_class_iou": per_class, "realism": realism_rows,
@@ -205,6 +223,7 @@ def main(argv=None):
     ap.add_argument("--work", required=True)
     ap.add_argument("--res", type=int)
     ap.add_argument("--masks", type=int, default=100)
+    ap.add_argument("--split", choices=SPLITS, default="test", help="prepare: whose layouts and photos (train: to choose settings)")
     ap.add_argument("--off-habit", type=int, default=25, help="layouts of each off-habit kind, from the first usable test masks (0: none)")
     ap.add_argument("--pack-dir")
     ap.add_argument("--out", help="RESULTS.md to write (written whole, at the end, or not at all)")

@@ -235,6 +235,12 @@ def write_markdown(path: Path, r: dict, grids):
          f"Evaluation parser: `{e['file']}`, sha256 `{e['sha256']}`, the same fixed weights for every pack "
          f"(trained {e['steps']} steps on {e['data']}; held-out mIoU {pct((e.get('held_out') or {}).get('miou', 0))}). "
          "It and MobileNetV2 run in eval mode under no_grad: a result does not depend on which images share a batch (a test checks).", ""]
+    if r.get("split", "test") != "test":
+        L[0] = f"# Results on `{r['split']}/` (for choosing settings, not the pack's results)"
+        L[2:2] = [f"**Split: `{r['split']}/`.** The layouts, real photos and identity pairs are the first `{r['split']}/` faces, and "
+                  "the realism floor is other training photos. Wherever this page says `test/`, read "
+                  f"`{r['split']}/`. The evaluation parser was trained on `train/` masks, so its ceiling rows read high here. "
+                  "A run like this chooses a pack's settings without looking at `test/`; its numbers stay out of pack.json.", ""]
     L += _layout_section(r) + _off_habit_section(r) + _realism_section(r) + _faces_section(r) + _identity_section(r) + _rearranger_section(r) + _speed_section(r)
     L += ["## What changed in this protocol (December 2026), and why", ""] + [f"- {c}" for c in PROTOCOL_CHANGES] + [""]
     L += ["## Grids", "", "Layout | first 4 seeds, the first 16 test layouts, exact and as designer shapes; two layouts of each "

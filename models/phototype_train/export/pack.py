@@ -240,7 +240,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         metrics.append(metric("inversion_test_psnr", t["psnr"], "PSNR (dB) of encoder reconstructions of test/ photos", cmd))
         if "refined_psnr" in t:
             metrics.append(metric("inversion_test_psnr_refined", t["refined_psnr"], f"PSNR (dB) after {t['refine_steps']} optimisation steps "
-                                  "per photo (Python only, not in the pack)", cmd))
+                                  f"per photo, on {t.get('refined_images', 'all')} of the test/ photos (Python only, not in the pack)", cmd))
     training = {
         "config": cfgname, "generator_arch": gst["gcfg"].get("arch", "stylegan2"), "generator_steps": gst["step"],
         "images_seen": gst["seen"], "generator_minutes": round(gst["seconds"] / 60, 1),

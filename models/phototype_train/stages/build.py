@@ -4,7 +4,8 @@
 
 Each stage resumes where it stopped and a finished one only re-reads its checkpoint, so after a stop
 (Ctrl-C saves the running stage) the same command carries on. The generator trains until its config's
-step count. --force replaces an existing pack of that name.
+step count. --force replaces an existing pack of that name. --from STAGE starts at that stage and takes
+the earlier stages' checkpoints as they are (say, a generator run stopped before its step count).
 
 --lanes 2: after the proxy, the rearranger and encoder train in one process and the four mappers in
 another, each on one thread pinned to its own core (logs in the run folder, build-lane-N.log). On two
@@ -34,12 +35,25 @@ LANE_OF_STAGE = {"rearranger": 0, "encoder": 0, "mapper": 1}
 TAKES_DATA = {"parser", "generator", "encoder"}
 
 
+def skipped_stages(start: str | None) -> list[str]:
+    """The stages a build started at `start` leaves as they are."""
+    names = [name for name, _, _ in STAGES]
+    return names[: names.index(start)] if start else []
+
+
+def checkpoints_of(stage: str) -> list[str]:
+    return [f"mapper.{kind}.pt" for kind in KINDS] if stage == "mapper" else [f"{stage}.pt"]
+
+
 def steps(args) -> list[tuple[str, list[str]]]:
     """(module, argv) for every step of the build, in order."""
     common = ["--config", args.config] + (["--run-dir", args.run_dir] if args.run_dir else [])
     data = ["--data", args.data] if args.data else []
+    skipped = skipped_stages(getattr(args, "start", None))
     out = []
     for name, module, _ in STAGES:
+        if name in skipped:
+            continue
         argv = common + (data if name in TAKES_DATA else [])
         kinds = KINDS if name == "mapper" else [None]
         out += [(module, argv + (["--kind", kind] if kind else [])) for kind in kinds]
@@ -91,7 +105,8 @@ def run_in_lanes(parallel: list[list[tuple[str, list[str]]]], run: Path):
     logs = [run / f"build-lane-{i + 1}.log" for i in range(len(parallel))]
     with ThreadPoolExecutor(len(parallel)) as pool:
         futures = [pool.submit(run_lane, i, steps, cpus[i % len(cpus)], logs[i]) for i, steps in enumerate(parallel)]
-        failed = [(f.result(), log) for f, log in zip(futures, logs) if f.result()]
+        results = [(f.result(), log) for f, log in zip(futures, logs)]
+    failed = [(name, log) for name, log in results if name]
     if failed:
         raise UserError("; ".join(f"{name} failed (see {log})" for name, log in failed) +
                         ": fix it and run the same command; finished stages are kept")
@@ -107,6 +122,8 @@ def main(argv=None):
     ap.add_argument("--force", action="store_true", help="replace an existing pack of that name")
     ap.add_argument("--packs-dir", help="where the pack is written (default: models/packs)")
     ap.add_argument("--figures-dir", help="where the figures go (default: docs/training/<pack name>)")
+    ap.add_argument("--from", dest="start", choices=[name for name, _, _ in STAGES],
+                    help="start at this stage; the earlier stages' checkpoints are used as they are")
     ap.add_argument("--lanes", type=int, default=1, choices=(1, 2),
                     help="2: after the proxy, two one-thread processes side by side, one core each")
     args = ap.parse_args(argv)
@@ -114,6 +131,11 @@ def main(argv=None):
         print(f"--lanes {args.lanes} needs {args.lanes} cores and this process may use "
               f"{len(os.sched_getaffinity(0))}: running the stages one after another", flush=True)
         args.lanes = 1
+    run = run_dir(Config.load(args.config), args.run_dir)
+    missing = [f for stage in skipped_stages(args.start) for f in checkpoints_of(stage) if not (run / f).is_file()]
+    if missing:
+        raise UserError(f"--from {args.start} uses the earlier stages as they are, and {run} lacks "
+                        f"{', '.join(missing)}: build from an earlier stage")
     before, parallel, after = lanes(steps(args), args.lanes)
 
     def run_here(plan):
@@ -123,5 +145,5 @@ def main(argv=None):
 
     run_here(before)
     if parallel:
-        run_in_lanes(parallel, run_dir(Config.load(args.config), args.run_dir))
+        run_in_lanes(parallel, run)
     run_here(after)

@@ -66,19 +66,23 @@ def refine(G, parser, x, f, s, steps=50, lr=0.05):
     return f.detach(), s.detach()
 
 
-def report(E, G, parser, images, refine_steps=0):
-    """Reconstruction of photos: pixel L1, PSNR, perceptual distance (mean over photos)."""
+def report(E, G, parser, images, refine_steps=0, refine_images=None):
+    """Reconstruction of photos: pixel L1, PSNR, perceptual distance (mean over photos); the refinement
+    runs on the first `refine_images` of them, and its rows are compared on those same photos."""
     x = to_float(images)
     with torch.no_grad():
         f, s = E(x)
         rec = G.g2(f, s).clamp(-1, 1)
         out = {"l1": (rec - x).abs().mean().item(), "psnr": psnr(rec, x), "perceptual": perceptual(parser, rec, x).item()}
     if refine_steps:
+        n = len(x) if refine_images is None else min(refine_images, len(x))
+        x, f, s, rec = x[:n], f[:n], s[:n], rec[:n]
         f2, s2 = refine(G, parser, x, f, s, refine_steps)
         with torch.no_grad():
             rec2 = G.g2(f2, s2).clamp(-1, 1)
             out.update({"refined_l1": (rec2 - x).abs().mean().item(), "refined_psnr": psnr(rec2, x),
-                        "refined_perceptual": perceptual(parser, rec2, x).item(), "refine_steps": refine_steps})
+                        "refined_perceptual": perceptual(parser, rec2, x).item(), "refine_steps": refine_steps,
+                        "refined_images": n, "unrefined_psnr_same_images": psnr(rec, x)})
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 
@@ -123,10 +127,10 @@ def main(argv=None):
     state.train("encoder", ec.steps, train_step, ec.ckpt_every, saved)
     E.eval()
     test, _, _ = load_split(root, "test", G.res, with_masks=False, evaluation=True)
-    metrics = state.finish({"test": report(E, G, parser, test[: ec.report_images], ec.refine_steps)}, saved)
+    metrics = state.finish({"test": report(E, G, parser, test[: ec.report_images], ec.refine_steps, ec.refine_images)}, saved)
     t = metrics["test"]
     print(f"encoder: test photos reconstructed with L1 {t['l1']:.3f}, PSNR {t['psnr']:.2f} dB"
-          + (f"; refined ({t['refine_steps']} steps) L1 {t['refined_l1']:.3f}, PSNR {t['refined_psnr']:.2f} dB" if "refined_l1" in t else ""))
+          + (f"; {t['refined_images']} of them refined ({t['refine_steps']} steps) L1 {t['refined_l1']:.3f}, PSNR {t['refined_psnr']:.2f} dB" if "refined_l1" in t else ""))
 
 
 if __name__ == "__main__":

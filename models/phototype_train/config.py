@@ -104,7 +104,8 @@ class GanConfig(Section):
     seed: int
     sample_every: int
     ckpt_every: int
-    truncation: float = 1.0  # psi for every later stage's samples
+    truncation: float = 1.0  # psi for every later stage's samples (and the monitor)
+    serve_truncation: float | None = None  # pack.json's psi, chosen by `npm run eval --split train` arms; None: truncation
     g_lr: float | None = None  # None: lr
     g_betas: list | None = None  # None: betas
     d_lr: float | None = None  # None: lr
@@ -113,6 +114,10 @@ class GanConfig(Section):
     monitor_samples: int = 1000
     autocast: str | None = None  # "bf16" or "none"; None: bf16 on a GPU, none on the CPU
     channels_last: bool = False
+
+    @property
+    def pack_truncation(self) -> float:
+        return self.truncation if self.serve_truncation is None else self.serve_truncation
 
 
 @dataclass

@@ -34,3 +34,10 @@ def test_set_and_steps_override_one_section():
         stage_config(argparse.Namespace(config="tiny", set=["nope=1"], steps=None), "rearranger")
     _, mc = stage_config(argparse.Namespace(config="tiny", set=[], steps=0), "mapper.sketch")
     assert mc.steps == load_config("tiny")["mapper"]["steps"]  # --steps 0: the config's
+
+
+def test_the_pack_serves_its_chosen_truncation_while_the_stages_keep_theirs():
+    tiny = Config.load("tiny").gan
+    assert tiny.serve_truncation is None and tiny.pack_truncation == tiny.truncation
+    g = Config.load("faces128").gan  # stages and monitor at 0.8; pack.json at the arms' choice
+    assert (g.truncation, g.pack_truncation) == (0.8, 1.0)

@@ -256,7 +256,7 @@ def build_pack(cfg, run: Path, out: Path, name: str, version: str):
         "license": {"name": "CelebAMask-HQ terms: non-commercial research and education only", "commercialUse": False, "text": LICENSE_TEXT},
         "resolution": G.res, "latent": {"size": G.z_dim, "distribution": "normal"},
         "feature": {"channels": int(f.shape[1]), "height": int(f.shape[2]), "width": int(f.shape[3])},
-        "style": {"size": int(s.shape[1])}, "proxy": {"k": proxy.k}, "truncation": psi,
+        "style": {"size": int(s.shape[1])}, "proxy": {"k": proxy.k}, "truncation": float(cfg.gan.pack_truncation),
         **({"photoLayout": route} if (route := photo_layout(proxy, nets)) else {}),
         "classes": [{"id": i, "name": n, "label": CLASS_LABELS[n], "color": c.upper()} for i, (n, c) in enumerate(CLASSES)],
         "sidePairs": [{"label": label, "imageLeft": left, "imageRight": right} for label, left, right in SIDE_PAIRS],
